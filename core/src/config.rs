@@ -1,0 +1,479 @@
+//! TOML configuration. Unknown or mistyped settings are errors that name the setting.
+
+use crate::clock::{format_duration, parse_duration};
+use crate::error::{Error, Result};
+use crate::token::{valid_key_id, Keyring, DEFAULT_SKEW, MIN_SECRET_LEN};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// SQLite durability level. `full` is the default; `normal` is faster but a power loss may undo
+/// the last acknowledged changes (never corrupts the database).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    #[default]
+    Full,
+    Normal,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    database: Option<String>,
+    link_template: Option<String>,
+    invite_ttl: Option<String>,
+    bind_email: Option<bool>,
+    max_pending_invites: Option<u32>,
+    synchronous: Option<Synchronous>,
+    busy_timeout_ms: Option<u32>,
+    clock_skew: Option<String>,
+    keys: Option<RawKeys>,
+    permissions: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeys {
+    current: Option<String>,
+    dir: Option<String>,
+    env: Option<BTreeMap<String, String>>,
+}
+
+/// Where the key material of the keyring comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysConfig {
+    /// Id of the signing key.
+    pub current: String,
+    /// Directory whose `<id>.key` files are keys (hex, owner-only permissions).
+    pub dir: Option<PathBuf>,
+    /// Key id → name of an environment variable holding the hex secret.
+    pub env: BTreeMap<String, String>,
+}
+
+/// A loaded configuration with paths resolved against the config file's directory.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The config file this came from, if any.
+    pub path: Option<PathBuf>,
+    pub database: PathBuf,
+    /// Invite link; `{token}` is replaced by the token.
+    pub link_template: String,
+    /// Default invite lifetime in seconds (7 days).
+    pub invite_ttl: i64,
+    /// Whether the accepting login's email must equal the invited email (default true).
+    pub bind_email: bool,
+    /// Most pending invites one account may have at once.
+    pub max_pending_invites: u32,
+    pub synchronous: Synchronous,
+    pub busy_timeout_ms: u32,
+    /// Tolerance, in seconds, for a token issued slightly in the future.
+    pub clock_skew: i64,
+    pub keys: KeysConfig,
+    /// Extra permission keys (key → label) beyond the 13 built-in ones.
+    pub permissions: Vec<(String, String)>,
+}
+
+pub const DEFAULT_LINK_TEMPLATE: &str = "https://panel.example.com/index.php?rp=/invite/{token}";
+pub const DEFAULT_INVITE_TTL: i64 = 7 * 86_400;
+pub const DEFAULT_MAX_PENDING: u32 = 100;
+pub const DEFAULT_BUSY_TIMEOUT_MS: u32 = 5_000;
+/// Longest invite lifetime accepted (one year).
+pub const MAX_INVITE_TTL: i64 = 366 * 86_400;
+
+impl Config {
+    /// A configuration with defaults, a database at `database` and keys in `key_dir`.
+    pub fn new(
+        database: impl Into<PathBuf>,
+        key_dir: impl Into<PathBuf>,
+        current_key: &str,
+    ) -> Config {
+        Config {
+            path: None,
+            database: database.into(),
+            link_template: DEFAULT_LINK_TEMPLATE.into(),
+            invite_ttl: DEFAULT_INVITE_TTL,
+            bind_email: true,
+            max_pending_invites: DEFAULT_MAX_PENDING,
+            synchronous: Synchronous::Full,
+            busy_timeout_ms: DEFAULT_BUSY_TIMEOUT_MS,
+            clock_skew: DEFAULT_SKEW,
+            keys: KeysConfig {
+                current: current_key.into(),
+                dir: Some(key_dir.into()),
+                env: BTreeMap::new(),
+            },
+            permissions: Vec::new(),
+        }
+    }
+
+    /// Reads and validates a config file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut cfg = Config::parse(&text, &base).map_err(|e| match e {
+            Error::Config { setting, message } => Error::Config {
+                setting: format!("{}: {setting}", path.display()),
+                message,
+            },
+            other => other,
+        })?;
+        cfg.path = Some(path.to_path_buf());
+        Ok(cfg)
+    }
+
+    /// Parses config text; relative paths are resolved against `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let msg = e.message().to_string();
+            let setting = match e.span() {
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    let src = text.lines().nth(line - 1).unwrap_or("").trim();
+                    format!("line {line} ({src})")
+                }
+                None => "(file)".into(),
+            };
+            Error::config(setting, msg)
+        })?;
+        let resolve = |p: &str| {
+            let p = PathBuf::from(p);
+            if p.is_absolute() {
+                p
+            } else {
+                base.join(p)
+            }
+        };
+        let dur = |name: &str, v: Option<String>, default: i64| -> Result<i64> {
+            match v {
+                None => Ok(default),
+                Some(s) => parse_duration(&s).ok_or_else(|| {
+                    Error::config(
+                        name,
+                        format!("{s:?} is not a duration such as \"7d\", \"12h\", \"90s\""),
+                    )
+                }),
+            }
+        };
+        let invite_ttl = dur("invite_ttl", raw.invite_ttl, DEFAULT_INVITE_TTL)?;
+        if invite_ttl <= 0 || invite_ttl > MAX_INVITE_TTL {
+            return Err(Error::config(
+                "invite_ttl",
+                format!("must be between 1s and {}", format_duration(MAX_INVITE_TTL)),
+            ));
+        }
+        let clock_skew = dur("clock_skew", raw.clock_skew, DEFAULT_SKEW)?;
+        if clock_skew > 3_600 {
+            return Err(Error::config("clock_skew", "must be at most 1h"));
+        }
+        let link_template = raw
+            .link_template
+            .unwrap_or_else(|| DEFAULT_LINK_TEMPLATE.into());
+        if link_template.matches("{token}").count() != 1 {
+            return Err(Error::config(
+                "link_template",
+                "must contain {token} exactly once",
+            ));
+        }
+        let max_pending_invites = raw.max_pending_invites.unwrap_or(DEFAULT_MAX_PENDING);
+        if max_pending_invites == 0 {
+            return Err(Error::config("max_pending_invites", "must be at least 1"));
+        }
+        let raw_keys = raw
+            .keys
+            .ok_or_else(|| Error::config("keys", "the [keys] section is required"))?;
+        let current = raw_keys
+            .current
+            .ok_or_else(|| Error::config("keys.current", "is required"))?;
+        if !valid_key_id(&current) {
+            return Err(Error::config(
+                "keys.current",
+                "a key id is 1-32 characters of A-Z, a-z, 0-9, _ and -",
+            ));
+        }
+        let env = raw_keys.env.unwrap_or_default();
+        for id in env.keys() {
+            if !valid_key_id(id) {
+                return Err(Error::config(format!("keys.env.{id}"), "invalid key id"));
+            }
+        }
+        if raw_keys.dir.is_none() && env.is_empty() {
+            return Err(Error::config("keys", "set keys.dir or keys.env"));
+        }
+        Ok(Config {
+            path: None,
+            database: resolve(raw.database.as_deref().unwrap_or("cohort.db")),
+            link_template,
+            invite_ttl,
+            bind_email: raw.bind_email.unwrap_or(true),
+            max_pending_invites,
+            synchronous: raw.synchronous.unwrap_or_default(),
+            busy_timeout_ms: raw.busy_timeout_ms.unwrap_or(DEFAULT_BUSY_TIMEOUT_MS),
+            clock_skew,
+            keys: KeysConfig {
+                current,
+                dir: raw_keys.dir.as_deref().map(resolve),
+                env,
+            },
+            permissions: raw.permissions.unwrap_or_default().into_iter().collect(),
+        })
+    }
+
+    /// Loads every configured key and selects the current one.
+    pub fn load_keyring(&self) -> Result<Keyring> {
+        let mut ring = Keyring::new();
+        for (id, secret) in self.list_keys()? {
+            ring.insert(&id, &secret)?;
+        }
+        ring.set_current(&self.keys.current)?;
+        Ok(ring)
+    }
+
+    /// Every configured key as (id, secret), from the key directory then the environment.
+    pub fn list_keys(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut out = Vec::new();
+        if let Some(dir) = &self.keys.dir {
+            let rd = std::fs::read_dir(dir).map_err(|e| Error::Io {
+                path: dir.display().to_string(),
+                message: e.to_string(),
+            })?;
+            let mut files: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "key"))
+                .collect();
+            files.sort();
+            for f in files {
+                let id = f
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("")
+                    .to_string();
+                out.push((id.clone(), read_key_file(&id, &f)?));
+            }
+        }
+        for (id, var) in &self.keys.env {
+            let val = std::env::var(var).map_err(|_| Error::Key {
+                key: id.clone(),
+                message: format!("environment variable {var} is not set"),
+            })?;
+            out.push((id.clone(), decode_hex_secret(id, &val)?));
+        }
+        Ok(out)
+    }
+
+    /// The link for a token.
+    pub fn link_for(&self, token: &str) -> String {
+        self.link_template.replacen("{token}", token, 1)
+    }
+}
+
+/// Reads a key file: hex text, refused when the group or others have any access to it.
+pub fn read_key_file(id: &str, path: &Path) -> Result<Vec<u8>> {
+    let io = |e: std::io::Error| Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::Key {
+                key: id.into(),
+                message: format!(
+                    "{} has mode {mode:03o}; key files must be readable by their owner only (chmod 600)",
+                    path.display()
+                ),
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    decode_hex_secret(id, &text)
+}
+
+fn decode_hex_secret(id: &str, text: &str) -> Result<Vec<u8>> {
+    let t = text.trim();
+    let bad = || Error::Key {
+        key: id.into(),
+        message: format!("a secret is at least {} hex characters", MIN_SECRET_LEN * 2),
+    };
+    if t.len() % 2 != 0 || t.len() < MIN_SECRET_LEN * 2 {
+        return Err(bad());
+    }
+    (0..t.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(t.get(i..i + 2).ok_or_else(bad)?, 16).map_err(|_| bad()))
+        .collect()
+}
+
+/// Hex-encodes a secret for a key file.
+pub fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Creates `<dir>/<id>.key` with a fresh 256-bit secret, mode 600, refusing to overwrite.
+pub fn create_key_file(dir: &Path, id: &str) -> Result<PathBuf> {
+    if !valid_key_id(id) {
+        return Err(Error::Key {
+            key: id.into(),
+            message: "a key id is 1-32 characters of A-Z, a-z, 0-9, _ and -".into(),
+        });
+    }
+    let io = |p: &Path, e: std::io::Error| Error::Io {
+        path: p.display().to_string(),
+        message: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let path = dir.join(format!("{id}.key"));
+    let mut secret = [0u8; 32];
+    getrandom::getrandom(&mut secret)
+        .map_err(|e| Error::Internal(format!("OS random source: {e}")))?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&path).map_err(|e| io(&path, e))?;
+    use std::io::Write;
+    f.write_all(format!("{}\n", encode_hex(&secret)).as_bytes())
+        .map_err(|e| io(&path, e))?;
+    f.sync_all().map_err(|e| io(&path, e))?;
+    Ok(path)
+}
+
+/// The commented config file `cohort init` writes.
+pub fn template(current_key: &str) -> String {
+    format!(
+        r#"# Cohort configuration. Relative paths are resolved against this file's directory.
+
+# SQLite database file.
+database = "cohort.db"
+
+# Link sent in invitation emails; {{token}} is replaced by the signed token. HTTPS only.
+link_template = "{DEFAULT_LINK_TEMPLATE}"
+
+# How long an invite stays valid ("7d", "48h", "90m", "30s").
+invite_ttl = "7d"
+
+# The accepting login's email must equal the invited email. false = any login may accept.
+bind_email = true
+
+# Most pending invites one account may have at once.
+max_pending_invites = {DEFAULT_MAX_PENDING}
+
+# "full" (default, safe on power loss) or "normal" (faster; may lose the last commits on power loss).
+synchronous = "full"
+
+# How long a write waits for another process's lock, in milliseconds.
+busy_timeout_ms = {DEFAULT_BUSY_TIMEOUT_MS}
+
+# Tolerated clock difference for a token issued "in the future".
+clock_skew = "60s"
+
+[keys]
+# Id of the key that signs new links. Every key below verifies links; removing one kills its links.
+current = "{current_key}"
+# Directory of <id>.key files (hex secrets, chmod 600).
+dir = "keys"
+# Keys held in environment variables: id = "VARIABLE".
+# env = {{ old = "COHORT_KEY_OLD" }}
+
+# Extra permission keys for this panel: key = "label".
+[permissions]
+# reports = "View Reports"
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("/etc/cohort"))
+    }
+
+    #[test]
+    fn template_parses_with_defaults() {
+        let c = parse(&template("k1")).unwrap();
+        assert_eq!(c.database, PathBuf::from("/etc/cohort/cohort.db"));
+        assert_eq!(c.invite_ttl, 7 * 86_400);
+        assert!(c.bind_email);
+        assert_eq!(c.synchronous, Synchronous::Full);
+        assert_eq!(c.keys.current, "k1");
+        assert_eq!(c.keys.dir, Some(PathBuf::from("/etc/cohort/keys")));
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let base = "[keys]\ncurrent = \"k1\"\ndir = \"keys\"\n";
+        let e = parse(&format!("bind_emails = true\n{base}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bind_emails"), "{e}");
+        let e = parse(&format!("bind_email = \"yes\"\n{base}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bind_email"), "{e}");
+        let e = parse(&format!("invite_ttl = \"7 days\"\n{base}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("invite_ttl"), "{e}");
+        let e = parse(&format!("link_template = \"https://x/\"\n{base}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("link_template"), "{e}");
+        let e = parse(&format!("synchronous = \"off\"\n{base}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("synchronous"), "{e}");
+        let e = parse("database = \"x.db\"\n").unwrap_err().to_string();
+        assert!(e.contains("keys"), "{e}");
+        let e = parse(&format!("{base}color = 1\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("color"), "{e}");
+    }
+
+    #[test]
+    fn key_files_must_be_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = create_key_file(dir.path(), "k1").unwrap();
+        assert_eq!(read_key_file("k1", &p).unwrap().len(), 32);
+        assert!(
+            create_key_file(dir.path(), "k1").is_err(),
+            "never overwrites a key"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+            let e = read_key_file("k1", &p).unwrap_err().to_string();
+            assert!(e.contains("640"), "{e}");
+        }
+    }
+
+    #[test]
+    fn env_keys() {
+        let mut c =
+            parse("[keys]\ncurrent = \"e1\"\nenv = { e1 = \"COHORT_TEST_KEY_E1\" }\n").unwrap();
+        assert!(c.load_keyring().is_err(), "unset variable");
+        std::env::set_var("COHORT_TEST_KEY_E1", "ab".repeat(32));
+        let ring = c.load_keyring().unwrap();
+        assert_eq!(ring.current(), Some("e1"));
+        std::env::set_var("COHORT_TEST_KEY_E1", "zz".repeat(32));
+        assert!(c.load_keyring().is_err(), "not hex");
+        c.keys.current = "other".into();
+        std::env::set_var("COHORT_TEST_KEY_E1", "ab".repeat(32));
+        assert!(c.load_keyring().is_err(), "current key missing");
+    }
+}

@@ -1,0 +1,1108 @@
+//! The façade every front end calls: one method per operation, each one atomic transaction.
+
+use crate::clock::{format_rfc3339, Clock, SystemClock};
+use crate::config::{Config, MAX_INVITE_TTL};
+use crate::error::{Error, Result};
+use crate::model::*;
+use crate::permissions::Catalogue;
+use crate::store::{self, AuditEntry, InviteRow, NewInvite, Store};
+use crate::token::{self, Claims, Keyring, TokenReason};
+use rusqlite::Connection;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Longest account id, in bytes (it is carried inside invite tokens).
+pub const MAX_ACCOUNT_ID_LEN: usize = token::MAX_ACCOUNT_ID_LEN;
+/// Longest account or user name, in characters.
+pub const MAX_NAME_LEN: usize = 200;
+
+/// An open Cohort database with its configuration and keys.
+///
+/// `Engine` is `Send + Sync`: threads may share one engine (calls are serialized on its single
+/// connection), or open one engine each for parallel reads. Several processes may open the
+/// same database; SQLite's locking keeps their writes atomic and isolated.
+pub struct Engine {
+    cfg: Config,
+    keyring: Keyring,
+    catalogue: Catalogue,
+    clock: Arc<dyn Clock>,
+    store: Mutex<Store>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("database", &self.cfg.database)
+            .field("keyring", &self.keyring)
+            .finish()
+    }
+}
+
+/// Who acts when the panel itself (not a person) makes a change.
+pub const PANEL_ACTOR: &str = "panel";
+/// Who acts for scheduled work such as expiring invites.
+pub const SYSTEM_ACTOR: &str = "system";
+
+impl Engine {
+    /// Opens the engine described by a config file.
+    pub fn open_path(path: impl AsRef<std::path::Path>) -> Result<Engine> {
+        Engine::open(Config::load(path)?)
+    }
+
+    /// Opens an engine with the system clock.
+    pub fn open(cfg: Config) -> Result<Engine> {
+        Engine::open_with_clock(cfg, Arc::new(SystemClock))
+    }
+
+    /// Opens an engine with a given clock (tests, demos).
+    pub fn open_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<Engine> {
+        let keyring = cfg.load_keyring()?;
+        Engine::open_with_keyring(cfg, keyring, clock)
+    }
+
+    /// Opens an engine with an explicit keyring (the config's key settings are not read).
+    pub fn open_with_keyring(
+        cfg: Config,
+        keyring: Keyring,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Engine> {
+        if keyring.current().is_none() {
+            return Err(Error::Key {
+                key: "(none)".into(),
+                message: "the keyring has no current key".into(),
+            });
+        }
+        let catalogue = Catalogue::with_extra(&cfg.permissions)?;
+        let store = Store::open(&cfg.database, cfg.synchronous, cfg.busy_timeout_ms)?;
+        Ok(Engine {
+            cfg,
+            keyring,
+            catalogue,
+            clock,
+            store: Mutex::new(store),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave a transaction half-applied (rusqlite rolls
+        // back on drop), so a poisoned lock is safe to keep using.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every row of every table, for tests that prove a refused call changed nothing.
+    pub fn dump(&self) -> Result<Vec<String>> {
+        store::dump(self.store().conn())
+    }
+
+    // ---------- accounts and users ----------
+
+    /// Creates or renames an account; creates the owner's login if needed. An existing account
+    /// keeps its owner (use [`Engine::transfer_ownership`] to change it).
+    pub fn upsert_account(&self, id: &str, name: &str, owner_email: &str) -> Result<Account> {
+        check_account_id(id)?;
+        let name = check_name("account name", name, false)?;
+        let owner = Email::parse(owner_email)?;
+        let now = self.now();
+        self.store().write(|tx| match store::account_get(tx, id)? {
+            Some((acct, _)) => {
+                if acct.owner != owner {
+                    return Err(Error::InvalidArgument {
+                        field: "owner",
+                        message: format!(
+                            "account {id} is owned by {}; use transfer to change the owner",
+                            acct.owner
+                        ),
+                    });
+                }
+                if acct.name != name {
+                    store::account_set_name(tx, id, &name)?;
+                    audit(
+                        tx,
+                        now,
+                        PANEL_ACTOR,
+                        Some(id),
+                        "account.rename",
+                        Some(id),
+                        Some(acct.name.clone()),
+                        Some(name.clone()),
+                    )?;
+                }
+                Ok(Account { name, ..acct })
+            }
+            None => {
+                let user = match store::user_by_email(tx, &owner)? {
+                    Some(u) => u,
+                    None => {
+                        let u = store::user_insert(tx, &owner, "", false, now)?;
+                        audit(
+                            tx,
+                            now,
+                            PANEL_ACTOR,
+                            None,
+                            "user.create",
+                            Some(owner.as_str()),
+                            None,
+                            None,
+                        )?;
+                        u
+                    }
+                };
+                store::account_insert(tx, id, &name, user.id, now)?;
+                store::membership_insert(
+                    tx,
+                    id,
+                    user.id,
+                    Role::Owner,
+                    &Permissions::All,
+                    None,
+                    now,
+                )?;
+                audit(
+                    tx,
+                    now,
+                    PANEL_ACTOR,
+                    Some(id),
+                    "account.create",
+                    Some(owner.as_str()),
+                    None,
+                    Some(name.clone()),
+                )?;
+                Ok(Account {
+                    id: id.to_string(),
+                    name,
+                    owner,
+                    created_at: now,
+                })
+            }
+        })
+    }
+
+    /// The account with this id.
+    pub fn account(&self, id: &str) -> Result<Account> {
+        store::account_get(self.store().conn(), id)?
+            .map(|(a, _)| a)
+            .ok_or_else(|| Error::not_found("account", id))
+    }
+
+    /// Creates a login or updates the given fields of an existing one.
+    pub fn upsert_user(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        two_factor: Option<bool>,
+    ) -> Result<User> {
+        let email = Email::parse(email)?;
+        let name = name.map(|n| check_name("user name", n, true)).transpose()?;
+        let now = self.now();
+        self.store()
+            .write(|tx| match store::user_by_email(tx, &email)? {
+                None => {
+                    let u = store::user_insert(
+                        tx,
+                        &email,
+                        name.as_deref().unwrap_or(""),
+                        two_factor.unwrap_or(false),
+                        now,
+                    )?;
+                    audit(
+                        tx,
+                        now,
+                        PANEL_ACTOR,
+                        None,
+                        "user.create",
+                        Some(email.as_str()),
+                        None,
+                        Some(user_summary(&u)),
+                    )?;
+                    Ok(u)
+                }
+                Some(old) => {
+                    let mut u = old.clone();
+                    if let Some(n) = name {
+                        u.name = n;
+                    }
+                    if let Some(t) = two_factor {
+                        u.two_factor = t;
+                    }
+                    if u != old {
+                        store::user_update(tx, &u)?;
+                        audit(
+                            tx,
+                            now,
+                            PANEL_ACTOR,
+                            None,
+                            "user.update",
+                            Some(email.as_str()),
+                            Some(user_summary(&old)),
+                            Some(user_summary(&u)),
+                        )?;
+                    }
+                    Ok(u)
+                }
+            })
+    }
+
+    /// The login with this email.
+    pub fn user(&self, email: &str) -> Result<User> {
+        let email = Email::parse(email)?;
+        store::user_by_email(self.store().conn(), &email)?
+            .ok_or_else(|| Error::not_found("user", email))
+    }
+
+    /// Records that the panel logged this user in (sets Last Login).
+    pub fn record_login(&self, email: &str) -> Result<User> {
+        let email = Email::parse(email)?;
+        let now = self.now();
+        self.store().write(|tx| {
+            let mut u = store::user_by_email(tx, &email)?
+                .ok_or_else(|| Error::not_found("user", &email))?;
+            let old = u.last_login;
+            u.last_login = Some(now);
+            store::user_update(tx, &u)?;
+            audit(
+                tx,
+                now,
+                email.as_str(),
+                None,
+                "user.login",
+                Some(email.as_str()),
+                old.map(format_rfc3339),
+                Some(format_rfc3339(now)),
+            )?;
+            Ok(u)
+        })
+    }
+
+    // ---------- invites ----------
+
+    /// Invites `email` to `account` with `permissions`, valid for `ttl` seconds (default from config).
+    pub fn invite(
+        &self,
+        actor: &str,
+        account: &str,
+        email: &str,
+        permissions: &Permissions,
+        ttl: Option<i64>,
+    ) -> Result<IssuedInvite> {
+        let actor = Email::parse(actor)?;
+        let email = Email::parse(email)?;
+        self.catalogue.validate(permissions)?;
+        let ttl = self.check_ttl(ttl)?;
+        let now = self.now();
+        let nonce = token::random_nonce()?;
+        let hash = token::nonce_hash(&nonce);
+        let max_pending = self.cfg.max_pending_invites;
+        let (invite, acct) = self.store().write(|tx| {
+            let (acct, _) = self.require_owner(tx, &actor, account)?;
+            let inviter = store::user_by_email(tx, &actor)?
+                .ok_or_else(|| Error::not_found("user", &actor))?;
+            if let Some(u) = store::user_by_email(tx, &email)? {
+                if store::membership_get(tx, account, u.id)?.is_some() {
+                    return Err(Error::AlreadyMember {
+                        email: email.to_string(),
+                        account: account.into(),
+                    });
+                }
+            }
+            if let Some(open) = store::invite_open_for(tx, account, &email, now)? {
+                return Err(Error::PendingInviteExists {
+                    invite_id: open.id,
+                    email: email.to_string(),
+                    account: account.into(),
+                });
+            }
+            if store::pending_count(tx, account, now)? >= i64::from(max_pending) {
+                return Err(Error::PendingCapReached {
+                    account: account.into(),
+                    cap: max_pending,
+                });
+            }
+            let id = store::invite_insert(
+                tx,
+                &NewInvite {
+                    account,
+                    email: &email,
+                    permissions,
+                    invited_by: inviter.id,
+                    now,
+                    expires_at: now + ttl,
+                    token_hash: &hash,
+                },
+            )?;
+            audit(
+                tx,
+                now,
+                actor.as_str(),
+                Some(account),
+                "invite.create",
+                Some(email.as_str()),
+                None,
+                Some(permissions.to_text()),
+            )?;
+            let row = store::invite_get(tx, id, now)?
+                .ok_or_else(|| Error::Internal("invite vanished".into()))?;
+            Ok((row.invite, acct))
+        })?;
+        self.issue(invite, &acct, now, nonce)
+    }
+
+    /// Builds the token, link and email for an invite row just written.
+    fn issue(
+        &self,
+        invite: Invite,
+        acct: &Account,
+        now: i64,
+        nonce: [u8; 16],
+    ) -> Result<IssuedInvite> {
+        let claims = Claims {
+            key_id: String::new(),
+            invite_id: invite.id as u64,
+            issued_at: now,
+            expires_at: invite.expires_at,
+            nonce,
+            account_id: invite.account_id.clone(),
+        };
+        let token = self.keyring.sign(&claims)?;
+        let link = self.cfg.link_for(&token);
+        let email = EmailMessage {
+            to: invite.email.to_string(),
+            subject: format!("{} has invited you to their account", acct.name),
+            body: format!(
+                "Hello,\n\n{inviter} has invited you to help manage the account \"{name}\".\n\n\
+                 Permissions: {perms}\n\n\
+                 To accept, open this link and log in, or register if you do not have a login yet:\n\n{link}\n\n\
+                 This invitation expires at {expires} (UTC). If you were not expecting it, you can ignore this email.\n",
+                inviter = invite.invited_by,
+                name = acct.name,
+                perms = self.describe(&invite.permissions),
+                expires = format_rfc3339(invite.expires_at),
+            ),
+        };
+        Ok(IssuedInvite {
+            invite,
+            token,
+            link,
+            email,
+        })
+    }
+
+    /// Human labels of a permission set.
+    pub fn describe(&self, p: &Permissions) -> String {
+        match p {
+            Permissions::All => "All Permissions".into(),
+            Permissions::Keys(keys) => self
+                .catalogue
+                .defs()
+                .iter()
+                .filter(|d| keys.contains(&d.key))
+                .map(|d| d.label.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// Open invites of an account (pending and expired), newest first. Overdue invites read as expired.
+    pub fn pending(&self, account: &str) -> Result<Vec<Invite>> {
+        let now = self.now();
+        self.store().read(|tx| {
+            require_account(tx, account)?;
+            store::invites_open(tx, account, now)
+        })
+    }
+
+    /// One invite by id.
+    pub fn invite_by_id(&self, id: i64) -> Result<Invite> {
+        let now = self.now();
+        store::invite_get(self.store().conn(), id, now)?
+            .map(|r| r.invite)
+            .ok_or_else(|| Error::not_found("invite", id))
+    }
+
+    /// Sends an open (pending or expired) invite again: new link, fresh expiry; the old link stops working.
+    pub fn resend(&self, actor: &str, invite_id: i64, ttl: Option<i64>) -> Result<IssuedInvite> {
+        let actor = Email::parse(actor)?;
+        let ttl = self.check_ttl(ttl)?;
+        let now = self.now();
+        let nonce = token::random_nonce()?;
+        let hash = token::nonce_hash(&nonce);
+        let (invite, acct) = self.store().write(|tx| {
+            let row = store::invite_get(tx, invite_id, now)?
+                .ok_or_else(|| Error::not_found("invite", invite_id))?;
+            let (acct, _) = self.require_owner(tx, &actor, &row.invite.account_id)?;
+            if !matches!(
+                row.stored_status,
+                InviteStatus::Pending | InviteStatus::Expired
+            ) {
+                return Err(Error::InviteNotOpen {
+                    invite_id,
+                    status: row.stored_status.as_str(),
+                });
+            }
+            if let Some(u) = store::user_by_email(tx, &row.invite.email)? {
+                if store::membership_get(tx, &acct.id, u.id)?.is_some() {
+                    return Err(Error::AlreadyMember {
+                        email: row.invite.email.to_string(),
+                        account: acct.id.clone(),
+                    });
+                }
+            }
+            if !store::invite_renew(tx, invite_id, now, now + ttl, &hash)? {
+                return Err(Error::InviteNotOpen {
+                    invite_id,
+                    status: row.stored_status.as_str(),
+                });
+            }
+            audit(
+                tx,
+                now,
+                actor.as_str(),
+                Some(&acct.id),
+                "invite.resend",
+                Some(row.invite.email.as_str()),
+                Some(format!(
+                    "{} expires {}",
+                    row.invite.status.as_str(),
+                    format_rfc3339(row.invite.expires_at)
+                )),
+                Some(format!("pending expires {}", format_rfc3339(now + ttl))),
+            )?;
+            let fresh = store::invite_get(tx, invite_id, now)?
+                .ok_or_else(|| Error::Internal("invite vanished".into()))?;
+            Ok((fresh.invite, acct))
+        })?;
+        self.issue(invite, &acct, now, nonce)
+    }
+
+    /// Withdraws an open invite; its link stops working.
+    pub fn cancel(&self, actor: &str, invite_id: i64) -> Result<Invite> {
+        let actor = Email::parse(actor)?;
+        let now = self.now();
+        self.store().write(|tx| {
+            let row = store::invite_get(tx, invite_id, now)?
+                .ok_or_else(|| Error::not_found("invite", invite_id))?;
+            self.require_owner(tx, &actor, &row.invite.account_id)?;
+            if !store::invite_close(tx, invite_id, InviteStatus::Cancelled, now, None, None)? {
+                return Err(Error::InviteNotOpen {
+                    invite_id,
+                    status: row.stored_status.as_str(),
+                });
+            }
+            audit(
+                tx,
+                now,
+                actor.as_str(),
+                Some(&row.invite.account_id),
+                "invite.cancel",
+                Some(row.invite.email.as_str()),
+                Some(row.invite.status.as_str().into()),
+                Some("cancelled".into()),
+            )?;
+            Ok(Invite {
+                status: InviteStatus::Cancelled,
+                ..row.invite
+            })
+        })
+    }
+
+    /// Verifies a token against the keyring and the invite row it names.
+    fn resolve(
+        &self,
+        c: &Connection,
+        token_or_link: &str,
+        now: i64,
+    ) -> Result<(Claims, InviteRow)> {
+        let t = token::extract_token(token_or_link);
+        let claims = self.keyring.verify_signature(t)?;
+        let row = i64::try_from(claims.invite_id)
+            .ok()
+            .map(|id| store::invite_get(c, id, now))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| {
+                Error::token(
+                    TokenReason::UnknownInvite,
+                    format!("invite {} does not exist", claims.invite_id),
+                )
+            })?;
+        Ok((claims, row))
+    }
+
+    /// Why a verified token's invite cannot be used now, if it cannot.
+    fn usable(&self, claims: &Claims, row: &InviteRow, now: i64) -> Result<()> {
+        let id = row.invite.id;
+        if row.invite.account_id != claims.account_id {
+            return Err(Error::token(
+                TokenReason::WrongAccount,
+                format!(
+                    "the link names account {:?} but invite {id} belongs to another account",
+                    claims.account_id
+                ),
+            ));
+        }
+        if claims.nonce_hash() != row.token_hash {
+            return Err(Error::token(
+                TokenReason::Superseded,
+                format!("invite {id} was sent again; use the newest link"),
+            ));
+        }
+        match row.stored_status {
+            InviteStatus::Accepted => {
+                return Err(Error::token(
+                    TokenReason::AlreadyUsed,
+                    format!("invite {id} has already been accepted"),
+                ))
+            }
+            InviteStatus::Cancelled => {
+                return Err(Error::token(
+                    TokenReason::Cancelled,
+                    format!("invite {id} was cancelled by the account owner"),
+                ))
+            }
+            InviteStatus::Declined => {
+                return Err(Error::token(
+                    TokenReason::Declined,
+                    format!("invite {id} was declined"),
+                ))
+            }
+            InviteStatus::Pending | InviteStatus::Expired => {}
+        }
+        let expires = row.invite.expires_at.min(claims.expires_at);
+        if row.invite.status == InviteStatus::Expired || now >= expires {
+            return Err(Error::token(
+                TokenReason::Expired,
+                format!(
+                    "invite {id} expired at {}; ask the account owner to resend it",
+                    format_rfc3339(expires)
+                ),
+            ));
+        }
+        if claims.issued_at > now.saturating_add(self.cfg.clock_skew) {
+            return Err(Error::token(
+                TokenReason::NotYetValid,
+                format!(
+                    "invite {id} was issued at {}, in the future",
+                    format_rfc3339(claims.issued_at)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Tells what a token or link is for, and whether it can be used, without consuming it.
+    pub fn inspect(&self, token_or_link: &str) -> Result<Inspection> {
+        let now = self.now();
+        let mut store = self.store();
+        let empty = |e: &Error| Inspection {
+            valid: false,
+            reason: reason_of(e),
+            message: Some(e.to_string()),
+            invite_id: None,
+            account_id: None,
+            account_name: None,
+            invited_by: None,
+            email: None,
+            permissions: None,
+            expires_at: None,
+            has_login: None,
+        };
+        store.read(|tx| {
+            let (claims, row) = match self.resolve(tx, token_or_link, now) {
+                Ok(x) => x,
+                Err(e @ Error::Token { .. }) => return Ok(empty(&e)),
+                Err(e) => return Err(e),
+            };
+            let verdict = self.usable(&claims, &row, now);
+            if let Err(
+                e @ Error::Token {
+                    reason: TokenReason::WrongAccount,
+                    ..
+                },
+            ) = &verdict
+            {
+                return Ok(empty(e));
+            }
+            let acct = store::account_get(tx, &row.invite.account_id)?.map(|(a, _)| a);
+            let has_login = store::user_by_email(tx, &row.invite.email)?.is_some();
+            let (valid, reason, message) = match &verdict {
+                Ok(()) => (true, None, None),
+                Err(e @ Error::Token { .. }) => (false, reason_of(e), Some(e.to_string())),
+                Err(e) => return Err(Error::Internal(e.to_string())),
+            };
+            Ok(Inspection {
+                valid,
+                reason,
+                message,
+                invite_id: Some(row.invite.id),
+                account_id: Some(row.invite.account_id.clone()),
+                account_name: acct.map(|a| a.name),
+                invited_by: Some(row.invite.invited_by.clone()),
+                email: Some(row.invite.email.clone()),
+                permissions: Some(row.invite.permissions.clone()),
+                expires_at: Some(row.invite.expires_at),
+                has_login: Some(has_login),
+            })
+        })
+    }
+
+    /// Accepts an invite as an existing login. Single use: of concurrent accepts exactly one wins.
+    pub fn accept(&self, token_or_link: &str, user_email: &str) -> Result<Member> {
+        let email = Email::parse(user_email)?;
+        let now = self.now();
+        self.store().write(|tx| {
+            let (claims, row) = self.resolve(tx, token_or_link, now)?;
+            self.usable(&claims, &row, now)?;
+            let user = store::user_by_email(tx, &email)?
+                .ok_or_else(|| Error::not_found("user", &email))?;
+            self.join(tx, &claims, &row, &user, now)
+        })
+    }
+
+    /// Accepts an invite by registering a new login.
+    pub fn accept_register(&self, token_or_link: &str, email: &str, name: &str) -> Result<Member> {
+        let email = Email::parse(email)?;
+        let name = check_name("user name", name, true)?;
+        let now = self.now();
+        self.store().write(|tx| {
+            let (claims, row) = self.resolve(tx, token_or_link, now)?;
+            self.usable(&claims, &row, now)?;
+            if self.cfg.bind_email && email != row.invite.email {
+                return Err(Error::EmailMismatch {
+                    invite_id: row.invite.id,
+                    invited: row.invite.email.to_string(),
+                    actual: email.to_string(),
+                });
+            }
+            if store::user_by_email(tx, &email)?.is_some() {
+                return Err(Error::UserExists(email.to_string()));
+            }
+            let user = store::user_insert(tx, &email, &name, false, now)?;
+            audit(
+                tx,
+                now,
+                email.as_str(),
+                None,
+                "user.create",
+                Some(email.as_str()),
+                None,
+                Some(user_summary(&user)),
+            )?;
+            self.join(tx, &claims, &row, &user, now)
+        })
+    }
+
+    fn join(
+        &self,
+        tx: &Connection,
+        claims: &Claims,
+        row: &InviteRow,
+        user: &User,
+        now: i64,
+    ) -> Result<Member> {
+        let inv = &row.invite;
+        if self.cfg.bind_email && user.email != inv.email {
+            return Err(Error::EmailMismatch {
+                invite_id: inv.id,
+                invited: inv.email.to_string(),
+                actual: user.email.to_string(),
+            });
+        }
+        if store::membership_get(tx, &inv.account_id, user.id)?.is_some() {
+            return Err(Error::AlreadyMember {
+                email: user.email.to_string(),
+                account: inv.account_id.clone(),
+            });
+        }
+        if !store::invite_close(
+            tx,
+            inv.id,
+            InviteStatus::Accepted,
+            now,
+            Some(user.id),
+            Some(&claims.nonce_hash()),
+        )? {
+            return Err(Error::token(
+                TokenReason::AlreadyUsed,
+                format!("invite {} is no longer pending", inv.id),
+            ));
+        }
+        let inviter = store::user_by_email(tx, &inv.invited_by)?.map(|u| u.id);
+        store::membership_insert(
+            tx,
+            &inv.account_id,
+            user.id,
+            Role::Member,
+            &inv.permissions,
+            inviter,
+            now,
+        )?;
+        audit(
+            tx,
+            now,
+            user.email.as_str(),
+            Some(&inv.account_id),
+            "invite.accept",
+            Some(user.email.as_str()),
+            None,
+            Some(inv.permissions.to_text()),
+        )?;
+        Ok(Member {
+            account_id: inv.account_id.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            role: Role::Member,
+            permissions: inv.permissions.clone(),
+            last_login: user.last_login,
+            two_factor: user.two_factor,
+            joined_at: now,
+            invited_by: Some(inv.invited_by.clone()),
+        })
+    }
+
+    /// Declines an invite (done by the invitee through the link).
+    pub fn decline(&self, token_or_link: &str) -> Result<Invite> {
+        let now = self.now();
+        self.store().write(|tx| {
+            let (claims, row) = self.resolve(tx, token_or_link, now)?;
+            self.usable(&claims, &row, now)?;
+            let inv = row.invite;
+            if !store::invite_close(tx, inv.id, InviteStatus::Declined, now, None, None)? {
+                return Err(Error::InviteNotOpen {
+                    invite_id: inv.id,
+                    status: row.stored_status.as_str(),
+                });
+            }
+            audit(
+                tx,
+                now,
+                inv.email.as_str(),
+                Some(&inv.account_id),
+                "invite.decline",
+                Some(inv.email.as_str()),
+                Some("pending".into()),
+                Some("declined".into()),
+            )?;
+            Ok(Invite {
+                status: InviteStatus::Declined,
+                ..inv
+            })
+        })
+    }
+
+    /// Marks every overdue pending invite expired; returns how many.
+    pub fn expire_due(&self) -> Result<usize> {
+        let now = self.now();
+        self.store().write(|tx| {
+            let due = store::invites_expire_due(tx, now)?;
+            for (id, account, email) in &due {
+                audit(
+                    tx,
+                    now,
+                    SYSTEM_ACTOR,
+                    Some(account),
+                    "invite.expire",
+                    Some(email),
+                    Some(format!("invite {id} pending")),
+                    Some("expired".into()),
+                )?;
+            }
+            Ok(due.len())
+        })
+    }
+
+    // ---------- members ----------
+
+    /// The User Management table: owner first, then members by join date.
+    pub fn members(&self, account: &str) -> Result<Vec<Member>> {
+        self.store().read(|tx| {
+            require_account(tx, account)?;
+            store::members(tx, account)
+        })
+    }
+
+    /// The accounts a login can switch between, with its role on each.
+    pub fn accounts_of(&self, email: &str) -> Result<Vec<AccountRole>> {
+        let email = Email::parse(email)?;
+        self.store().read(|tx| {
+            let u = store::user_by_email(tx, &email)?
+                .ok_or_else(|| Error::not_found("user", &email))?;
+            store::accounts_of(tx, u.id)
+        })
+    }
+
+    /// Replaces a member's permissions. Refused on the owner.
+    pub fn set_permissions(
+        &self,
+        actor: &str,
+        account: &str,
+        user_email: &str,
+        permissions: &Permissions,
+    ) -> Result<Member> {
+        let actor = Email::parse(actor)?;
+        let email = Email::parse(user_email)?;
+        self.catalogue.validate(permissions)?;
+        let now = self.now();
+        self.store().write(|tx| {
+            self.require_owner(tx, &actor, account)?;
+            let (user, role, old) = require_member(tx, account, &email)?;
+            if role == Role::Owner {
+                return Err(Error::OwnerProtected {
+                    email: email.to_string(),
+                    account: account.into(),
+                    action: "changing permissions",
+                });
+            }
+            if &old != permissions {
+                store::membership_update(tx, account, user.id, Role::Member, permissions)?;
+                audit(
+                    tx,
+                    now,
+                    actor.as_str(),
+                    Some(account),
+                    "member.permissions",
+                    Some(email.as_str()),
+                    Some(old.to_text()),
+                    Some(permissions.to_text()),
+                )?;
+            }
+            store::members(tx, account)?
+                .into_iter()
+                .find(|m| m.email == email)
+                .ok_or_else(|| Error::Internal("member vanished".into()))
+        })
+    }
+
+    /// Removes a member's access to an account; the login and its other memberships remain.
+    pub fn revoke(&self, actor: &str, account: &str, user_email: &str) -> Result<()> {
+        let actor = Email::parse(actor)?;
+        let email = Email::parse(user_email)?;
+        let now = self.now();
+        self.store().write(|tx| {
+            self.require_owner(tx, &actor, account)?;
+            let (user, role, old) = require_member(tx, account, &email)?;
+            if role == Role::Owner {
+                return Err(Error::OwnerProtected {
+                    email: email.to_string(),
+                    account: account.into(),
+                    action: "removing access",
+                });
+            }
+            store::membership_delete(tx, account, user.id)?;
+            audit(
+                tx,
+                now,
+                actor.as_str(),
+                Some(account),
+                "member.revoke",
+                Some(email.as_str()),
+                Some(old.to_text()),
+                None,
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Makes a member the owner; the previous owner stays on as a member with all permissions.
+    pub fn transfer_ownership(
+        &self,
+        actor: &str,
+        account: &str,
+        new_owner: &str,
+    ) -> Result<Account> {
+        let actor = Email::parse(actor)?;
+        let email = Email::parse(new_owner)?;
+        let now = self.now();
+        self.store().write(|tx| {
+            let (acct, owner_id) = self.require_owner(tx, &actor, account)?;
+            let (user, role, _) = require_member(tx, account, &email)?;
+            if role == Role::Owner {
+                return Err(Error::InvalidArgument {
+                    field: "new owner",
+                    message: format!("{email} already owns account {account}"),
+                });
+            }
+            store::membership_update(tx, account, owner_id, Role::Member, &Permissions::All)?;
+            store::membership_update(tx, account, user.id, Role::Owner, &Permissions::All)?;
+            store::account_set_owner(tx, account, user.id)?;
+            audit(
+                tx,
+                now,
+                actor.as_str(),
+                Some(account),
+                "account.transfer",
+                Some(email.as_str()),
+                Some(acct.owner.to_string()),
+                Some(email.to_string()),
+            )?;
+            Ok(Account {
+                owner: email.clone(),
+                ..acct
+            })
+        })
+    }
+
+    /// Whether `user_email` holds permission `key` on `account`. The owner and members with all
+    /// permissions hold every key. Unknown keys are an error (a typo in the panel must not pass
+    /// silently as "denied"); unknown users or accounts simply hold nothing.
+    pub fn check(&self, user_email: &str, account: &str, key: &str) -> Result<bool> {
+        if !self.catalogue.contains(key) {
+            return Err(Error::UnknownPermission {
+                key: key.into(),
+                valid: self.catalogue.keys(),
+            });
+        }
+        let email = match Email::parse(user_email) {
+            Ok(e) => e,
+            Err(_) => return Ok(false),
+        };
+        let store = self.store();
+        Ok(
+            match store::membership_by_email(store.conn(), account, email.as_str())? {
+                Some((Role::Owner, _)) => true,
+                Some((Role::Member, p)) => p.allows(key),
+                None => false,
+            },
+        )
+    }
+
+    /// The latest `limit` audit entries of an account at or after `since`, oldest first.
+    pub fn audit(&self, account: &str, since: i64, limit: u32) -> Result<Vec<AuditEvent>> {
+        self.store().read(|tx| {
+            require_account(tx, account)?;
+            store::audit_list(tx, account, since, limit)
+        })
+    }
+
+    // ---------- helpers ----------
+
+    fn check_ttl(&self, ttl: Option<i64>) -> Result<i64> {
+        let ttl = ttl.unwrap_or(self.cfg.invite_ttl);
+        if ttl <= 0 || ttl > MAX_INVITE_TTL {
+            return Err(Error::InvalidArgument {
+                field: "ttl",
+                message: format!("{ttl} s is outside 1 s to {} s", MAX_INVITE_TTL),
+            });
+        }
+        Ok(ttl)
+    }
+
+    /// The account, refusing unless `actor` is its owner.
+    fn require_owner(
+        &self,
+        tx: &Connection,
+        actor: &Email,
+        account: &str,
+    ) -> Result<(Account, i64)> {
+        let (acct, owner_id) =
+            store::account_get(tx, account)?.ok_or_else(|| Error::not_found("account", account))?;
+        if &acct.owner != actor {
+            return Err(Error::NotOwner {
+                actor: actor.to_string(),
+                account: account.into(),
+            });
+        }
+        Ok((acct, owner_id))
+    }
+}
+
+fn require_account(tx: &Connection, account: &str) -> Result<Account> {
+    store::account_get(tx, account)?
+        .map(|(a, _)| a)
+        .ok_or_else(|| Error::not_found("account", account))
+}
+
+fn require_member(
+    tx: &Connection,
+    account: &str,
+    email: &Email,
+) -> Result<(User, Role, Permissions)> {
+    require_account(tx, account)?;
+    let user = store::user_by_email(tx, email)?.ok_or_else(|| Error::not_found("user", email))?;
+    let (role, perms) =
+        store::membership_get(tx, account, user.id)?.ok_or_else(|| Error::NotFound {
+            what: "member",
+            id: format!("{email} on account {account}"),
+        })?;
+    Ok((user, role, perms))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn audit(
+    tx: &Connection,
+    now: i64,
+    actor: &str,
+    account: Option<&str>,
+    action: &str,
+    target: Option<&str>,
+    old_value: Option<String>,
+    new_value: Option<String>,
+) -> Result<()> {
+    store::audit_insert(
+        tx,
+        now,
+        &AuditEntry {
+            actor,
+            account,
+            action,
+            target,
+            old_value,
+            new_value,
+        },
+    )
+}
+
+fn user_summary(u: &User) -> String {
+    format!("name={:?} 2fa={}", u.name, u.two_factor)
+}
+
+fn reason_of(e: &Error) -> Option<&'static str> {
+    match e {
+        Error::Token { reason, .. } => Some(reason.as_str()),
+        _ => None,
+    }
+}
+
+fn check_account_id(id: &str) -> Result<()> {
+    if id.is_empty()
+        || id.len() > MAX_ACCOUNT_ID_LEN
+        || id.trim() != id
+        || id.chars().any(char::is_control)
+    {
+        return Err(Error::InvalidArgument {
+            field: "account id",
+            message: format!("must be 1-{MAX_ACCOUNT_ID_LEN} bytes without control characters or surrounding spaces"),
+        });
+    }
+    Ok(())
+}
+
+fn check_name(field: &'static str, name: &str, may_be_empty: bool) -> Result<String> {
+    let n = name.trim();
+    if (!may_be_empty && n.is_empty())
+        || n.chars().count() > MAX_NAME_LEN
+        || n.chars().any(char::is_control)
+    {
+        return Err(Error::InvalidArgument {
+            field,
+            message: format!(
+                "must be {}{MAX_NAME_LEN} characters without control characters",
+                if may_be_empty { "0-" } else { "1-" }
+            ),
+        });
+    }
+    Ok(n.to_string())
+}

@@ -1,0 +1,618 @@
+//! SQLite storage: schema, migrations and queries.
+//!
+//! WAL journal, `synchronous=FULL` by default, foreign keys on, a busy timeout, and every write
+//! inside `BEGIN IMMEDIATE`. The schema uses only portable SQL (no SQLite-only constructs) so that
+//! another backend can sit behind the same queries.
+
+use crate::config::Synchronous;
+use crate::error::{Error, Result};
+use crate::model::*;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use std::path::Path;
+
+/// The schema version this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE users (
+    id          INTEGER PRIMARY KEY,
+    email       TEXT    NOT NULL UNIQUE,
+    name        TEXT    NOT NULL DEFAULT '',
+    two_factor  INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    last_login  INTEGER
+);
+CREATE TABLE accounts (
+    id          TEXT    PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    owner_id    INTEGER NOT NULL REFERENCES users(id),
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE memberships (
+    account_id  TEXT    NOT NULL REFERENCES accounts(id),
+    user_id     INTEGER NOT NULL REFERENCES users(id),
+    role        TEXT    NOT NULL CHECK (role IN ('owner', 'member')),
+    perm_all    INTEGER NOT NULL,
+    perms       TEXT    NOT NULL,
+    invited_by  INTEGER REFERENCES users(id),
+    joined_at   INTEGER NOT NULL,
+    PRIMARY KEY (account_id, user_id)
+);
+CREATE INDEX memberships_by_user ON memberships (user_id);
+CREATE TABLE invites (
+    id           INTEGER PRIMARY KEY,
+    account_id   TEXT    NOT NULL REFERENCES accounts(id),
+    email        TEXT    NOT NULL,
+    perm_all     INTEGER NOT NULL,
+    perms        TEXT    NOT NULL,
+    invited_by   INTEGER NOT NULL REFERENCES users(id),
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    status       TEXT    NOT NULL CHECK (status IN ('pending', 'accepted', 'cancelled', 'declined', 'expired')),
+    times_sent   INTEGER NOT NULL,
+    last_sent_at INTEGER NOT NULL,
+    accepted_by  INTEGER REFERENCES users(id),
+    closed_at    INTEGER,
+    token_hash   BLOB    NOT NULL
+);
+CREATE INDEX invites_by_account ON invites (account_id, status);
+CREATE INDEX invites_by_status ON invites (status, expires_at);
+CREATE TABLE audit (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    actor       TEXT    NOT NULL,
+    account_id  TEXT,
+    action      TEXT    NOT NULL,
+    target      TEXT,
+    old_value   TEXT,
+    new_value   TEXT
+);
+CREATE INDEX audit_by_account ON audit (account_id, at);
+";
+
+/// An open database connection.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates a database file.
+    pub fn open(path: &Path, sync: Synchronous, busy_timeout_ms: u32) -> Result<Store> {
+        let conn = Connection::open(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Store::setup(conn, sync, busy_timeout_ms)
+    }
+
+    /// An in-memory database (tests and benchmarks).
+    pub fn open_in_memory() -> Result<Store> {
+        Store::setup(Connection::open_in_memory()?, Synchronous::Full, 5_000)
+    }
+
+    fn setup(conn: Connection, sync: Synchronous, busy_timeout_ms: u32) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms.into()))?;
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(Error::SchemaTooNew {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
+        conn.execute_batch(match sync {
+            Synchronous::Full => "PRAGMA synchronous=FULL;",
+            Synchronous::Normal => "PRAGMA synchronous=NORMAL;",
+        })?;
+        conn.execute_batch("PRAGMA foreign_keys=ON;")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(Error::SchemaTooNew {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found < 1 {
+            tx.execute_batch(SCHEMA_V1)?;
+        }
+        if found < SCHEMA_VERSION {
+            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction; commits on `Ok`, rolls back on `Err`.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` inside a read transaction, so that it sees one consistent snapshot.
+    pub fn read<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The raw connection (single-statement reads).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Changes every time another connection commits (see `PRAGMA data_version`).
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?)
+    }
+}
+
+// ---------- users ----------
+
+const USER_COLS: &str = "id, email, name, two_factor, created_at, last_login";
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        email: email_col(r, 1)?,
+        name: r.get(2)?,
+        two_factor: r.get(3)?,
+        created_at: r.get(4)?,
+        last_login: r.get(5)?,
+    })
+}
+
+fn email_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Email> {
+    let s: String = r.get(i)?;
+    Email::parse(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn opt_email_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<Email>> {
+    match r.get::<_, Option<String>>(i)? {
+        None => Ok(None),
+        Some(_) => email_col(r, i).map(Some),
+    }
+}
+
+pub fn user_by_email(c: &Connection, email: &Email) -> Result<Option<User>> {
+    let mut st = c.prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE email = ?1"))?;
+    Ok(st.query_row([email.as_str()], user_from_row).optional()?)
+}
+
+pub fn user_insert(
+    c: &Connection,
+    email: &Email,
+    name: &str,
+    two_factor: bool,
+    now: i64,
+) -> Result<User> {
+    c.prepare_cached(
+        "INSERT INTO users (email, name, two_factor, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![email.as_str(), name, two_factor, now])?;
+    Ok(User {
+        id: c.last_insert_rowid(),
+        email: email.clone(),
+        name: name.to_string(),
+        two_factor,
+        created_at: now,
+        last_login: None,
+    })
+}
+
+pub fn user_update(c: &Connection, u: &User) -> Result<()> {
+    c.prepare_cached("UPDATE users SET name = ?2, two_factor = ?3, last_login = ?4 WHERE id = ?1")?
+        .execute(params![u.id, u.name, u.two_factor, u.last_login])?;
+    Ok(())
+}
+
+// ---------- accounts ----------
+
+pub fn account_get(c: &Connection, id: &str) -> Result<Option<(Account, i64)>> {
+    let mut st = c.prepare_cached(
+        "SELECT a.id, a.name, u.email, a.created_at, a.owner_id FROM accounts a JOIN users u ON u.id = a.owner_id WHERE a.id = ?1",
+    )?;
+    Ok(st
+        .query_row([id], |r| {
+            Ok((
+                Account {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    owner: email_col(r, 2)?,
+                    created_at: r.get(3)?,
+                },
+                r.get::<_, i64>(4)?,
+            ))
+        })
+        .optional()?)
+}
+
+pub fn account_insert(c: &Connection, id: &str, name: &str, owner_id: i64, now: i64) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO accounts (id, name, owner_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, name, owner_id, now])?;
+    Ok(())
+}
+
+pub fn account_set_name(c: &Connection, id: &str, name: &str) -> Result<()> {
+    c.prepare_cached("UPDATE accounts SET name = ?2 WHERE id = ?1")?
+        .execute(params![id, name])?;
+    Ok(())
+}
+
+pub fn account_set_owner(c: &Connection, id: &str, owner_id: i64) -> Result<()> {
+    c.prepare_cached("UPDATE accounts SET owner_id = ?2 WHERE id = ?1")?
+        .execute(params![id, owner_id])?;
+    Ok(())
+}
+
+// ---------- memberships ----------
+
+/// Role and permissions of a user on an account.
+pub fn membership_get(
+    c: &Connection,
+    account: &str,
+    user_id: i64,
+) -> Result<Option<(Role, Permissions)>> {
+    let mut st = c.prepare_cached(
+        "SELECT role, perm_all, perms FROM memberships WHERE account_id = ?1 AND user_id = ?2",
+    )?;
+    Ok(st
+        .query_row(params![account, user_id], |r| {
+            Ok((
+                Role::from_db(&r.get::<_, String>(0)?),
+                Permissions::from_db(r.get(1)?, &r.get::<_, String>(2)?),
+            ))
+        })
+        .optional()?)
+}
+
+/// The hot path of `check`: one indexed lookup by email and account.
+pub fn membership_by_email(
+    c: &Connection,
+    account: &str,
+    email: &str,
+) -> Result<Option<(Role, Permissions)>> {
+    let mut st = c.prepare_cached(
+        "SELECT m.role, m.perm_all, m.perms FROM users u JOIN memberships m ON m.user_id = u.id \
+         WHERE u.email = ?1 AND m.account_id = ?2",
+    )?;
+    Ok(st
+        .query_row(params![email, account], |r| {
+            Ok((
+                Role::from_db(&r.get::<_, String>(0)?),
+                Permissions::from_db(r.get(1)?, &r.get::<_, String>(2)?),
+            ))
+        })
+        .optional()?)
+}
+
+pub fn membership_insert(
+    c: &Connection,
+    account: &str,
+    user_id: i64,
+    role: Role,
+    perms: &Permissions,
+    invited_by: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let (all, keys) = perms.to_db();
+    c.prepare_cached(
+        "INSERT INTO memberships (account_id, user_id, role, perm_all, perms, invited_by, joined_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![account, user_id, role.as_str(), all, keys, invited_by, now])?;
+    Ok(())
+}
+
+pub fn membership_update(
+    c: &Connection,
+    account: &str,
+    user_id: i64,
+    role: Role,
+    perms: &Permissions,
+) -> Result<()> {
+    let (all, keys) = perms.to_db();
+    c.prepare_cached(
+        "UPDATE memberships SET role = ?3, perm_all = ?4, perms = ?5 WHERE account_id = ?1 AND user_id = ?2",
+    )?
+    .execute(params![account, user_id, role.as_str(), all, keys])?;
+    Ok(())
+}
+
+pub fn membership_delete(c: &Connection, account: &str, user_id: i64) -> Result<usize> {
+    Ok(
+        c.prepare_cached("DELETE FROM memberships WHERE account_id = ?1 AND user_id = ?2")?
+            .execute(params![account, user_id])?,
+    )
+}
+
+pub fn member_count(c: &Connection, account: &str) -> Result<i64> {
+    Ok(
+        c.prepare_cached("SELECT COUNT(*) FROM memberships WHERE account_id = ?1")?
+            .query_row([account], |r| r.get(0))?,
+    )
+}
+
+pub fn members(c: &Connection, account: &str) -> Result<Vec<Member>> {
+    let mut st = c.prepare_cached(
+        "SELECT m.account_id, u.email, u.name, m.role, m.perm_all, m.perms, u.last_login, u.two_factor, m.joined_at, i.email \
+         FROM memberships m JOIN users u ON u.id = m.user_id LEFT JOIN users i ON i.id = m.invited_by \
+         WHERE m.account_id = ?1 ORDER BY CASE m.role WHEN 'owner' THEN 0 ELSE 1 END, m.joined_at, u.email",
+    )?;
+    let rows = st.query_map([account], |r| {
+        Ok(Member {
+            account_id: r.get(0)?,
+            email: email_col(r, 1)?,
+            name: r.get(2)?,
+            role: Role::from_db(&r.get::<_, String>(3)?),
+            permissions: Permissions::from_db(r.get(4)?, &r.get::<_, String>(5)?),
+            last_login: r.get(6)?,
+            two_factor: r.get(7)?,
+            joined_at: r.get(8)?,
+            invited_by: opt_email_col(r, 9)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn accounts_of(c: &Connection, user_id: i64) -> Result<Vec<AccountRole>> {
+    let mut st = c.prepare_cached(
+        "SELECT a.id, a.name, m.role, m.perm_all, m.perms FROM memberships m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.user_id = ?1 ORDER BY CASE m.role WHEN 'owner' THEN 0 ELSE 1 END, a.name, a.id",
+    )?;
+    let rows = st.query_map([user_id], |r| {
+        Ok(AccountRole {
+            account_id: r.get(0)?,
+            account_name: r.get(1)?,
+            role: Role::from_db(&r.get::<_, String>(2)?),
+            permissions: Permissions::from_db(r.get(3)?, &r.get::<_, String>(4)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------- invites ----------
+
+/// An invite row as stored, with the hash of its current token's nonce.
+#[derive(Debug, Clone)]
+pub struct InviteRow {
+    pub invite: Invite,
+    /// Status as stored (a pending row may already be overdue).
+    pub stored_status: InviteStatus,
+    pub token_hash: Vec<u8>,
+}
+
+const INVITE_SELECT: &str = "SELECT i.id, i.account_id, i.email, i.perm_all, i.perms, u.email, i.created_at, i.expires_at, \
+     i.status, i.times_sent, i.last_sent_at, a.email, i.token_hash \
+     FROM invites i JOIN users u ON u.id = i.invited_by LEFT JOIN users a ON a.id = i.accepted_by";
+
+fn invite_from_row(r: &Row<'_>, now: i64) -> rusqlite::Result<InviteRow> {
+    let stored = InviteStatus::from_db(&r.get::<_, String>(8)?);
+    let expires_at: i64 = r.get(7)?;
+    let status = if stored == InviteStatus::Pending && now >= expires_at {
+        InviteStatus::Expired
+    } else {
+        stored
+    };
+    Ok(InviteRow {
+        invite: Invite {
+            id: r.get(0)?,
+            account_id: r.get(1)?,
+            email: email_col(r, 2)?,
+            permissions: Permissions::from_db(r.get(3)?, &r.get::<_, String>(4)?),
+            invited_by: email_col(r, 5)?,
+            created_at: r.get(6)?,
+            expires_at,
+            status,
+            times_sent: r.get(9)?,
+            last_sent_at: r.get(10)?,
+            accepted_by: opt_email_col(r, 11)?,
+        },
+        stored_status: stored,
+        token_hash: r.get(12)?,
+    })
+}
+
+pub fn invite_get(c: &Connection, id: i64, now: i64) -> Result<Option<InviteRow>> {
+    let mut st = c.prepare_cached(&format!("{INVITE_SELECT} WHERE i.id = ?1"))?;
+    Ok(st.query_row([id], |r| invite_from_row(r, now)).optional()?)
+}
+
+/// Open invites (pending, including overdue ones, and expired) of an account, newest first.
+pub fn invites_open(c: &Connection, account: &str, now: i64) -> Result<Vec<Invite>> {
+    let mut st = c.prepare_cached(&format!(
+        "{INVITE_SELECT} WHERE i.account_id = ?1 AND i.status IN ('pending', 'expired') ORDER BY i.last_sent_at DESC, i.id DESC"
+    ))?;
+    let rows = st.query_map([account], |r| invite_from_row(r, now).map(|row| row.invite))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The open (pending or expired) invite to `email` on `account`, if any.
+pub fn invite_open_for(
+    c: &Connection,
+    account: &str,
+    email: &Email,
+    now: i64,
+) -> Result<Option<Invite>> {
+    let mut st = c.prepare_cached(&format!(
+        "{INVITE_SELECT} WHERE i.account_id = ?1 AND i.email = ?2 AND i.status IN ('pending', 'expired') ORDER BY i.id DESC LIMIT 1"
+    ))?;
+    Ok(st
+        .query_row(params![account, email.as_str()], |r| {
+            invite_from_row(r, now).map(|row| row.invite)
+        })
+        .optional()?)
+}
+
+/// Invites that are pending and not yet overdue.
+pub fn pending_count(c: &Connection, account: &str, now: i64) -> Result<i64> {
+    Ok(c.prepare_cached(
+        "SELECT COUNT(*) FROM invites WHERE account_id = ?1 AND status = 'pending' AND expires_at > ?2",
+    )?
+    .query_row(params![account, now], |r| r.get(0))?)
+}
+
+pub struct NewInvite<'a> {
+    pub account: &'a str,
+    pub email: &'a Email,
+    pub permissions: &'a Permissions,
+    pub invited_by: i64,
+    pub now: i64,
+    pub expires_at: i64,
+    pub token_hash: &'a [u8],
+}
+
+pub fn invite_insert(c: &Connection, n: &NewInvite<'_>) -> Result<i64> {
+    let (all, keys) = n.permissions.to_db();
+    c.prepare_cached(
+        "INSERT INTO invites (account_id, email, perm_all, perms, invited_by, created_at, expires_at, status, \
+         times_sent, last_sent_at, token_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 1, ?6, ?8)",
+    )?
+    .execute(params![n.account, n.email.as_str(), all, keys, n.invited_by, n.now, n.expires_at, n.token_hash])?;
+    Ok(c.last_insert_rowid())
+}
+
+/// New token and expiry for an open invite; returns false when the invite was no longer open.
+pub fn invite_renew(
+    c: &Connection,
+    id: i64,
+    now: i64,
+    expires_at: i64,
+    token_hash: &[u8],
+) -> Result<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE invites SET status = 'pending', expires_at = ?3, times_sent = times_sent + 1, last_sent_at = ?2, \
+             token_hash = ?4 WHERE id = ?1 AND status IN ('pending', 'expired')",
+        )?
+        .execute(params![id, now, expires_at, token_hash])?;
+    Ok(n == 1)
+}
+
+/// Closes an open invite. For `accepted`, the update is conditional on the token hash and the
+/// expiry, so that of several concurrent accepts exactly one wins.
+pub fn invite_close(
+    c: &Connection,
+    id: i64,
+    status: InviteStatus,
+    now: i64,
+    accepted_by: Option<i64>,
+    token_hash: Option<&[u8]>,
+) -> Result<bool> {
+    let n = match token_hash {
+        Some(h) => c
+            .prepare_cached(
+                "UPDATE invites SET status = ?2, closed_at = ?3, accepted_by = ?4 \
+                 WHERE id = ?1 AND status = 'pending' AND expires_at > ?3 AND token_hash = ?5",
+            )?
+            .execute(params![id, status.as_str(), now, accepted_by, h])?,
+        None => c
+            .prepare_cached(
+                "UPDATE invites SET status = ?2, closed_at = ?3 WHERE id = ?1 AND status IN ('pending', 'expired')",
+            )?
+            .execute(params![id, status.as_str(), now])?,
+    };
+    Ok(n == 1)
+}
+
+/// Marks every overdue pending invite expired; returns (id, account, email) of each.
+pub fn invites_expire_due(c: &Connection, now: i64) -> Result<Vec<(i64, String, String)>> {
+    let due: Vec<(i64, String, String)> = c
+        .prepare_cached("SELECT id, account_id, email FROM invites WHERE status = 'pending' AND expires_at <= ?1 ORDER BY id")?
+        .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    c.prepare_cached("UPDATE invites SET status = 'expired', closed_at = ?1 WHERE status = 'pending' AND expires_at <= ?1")?
+        .execute([now])?;
+    Ok(due)
+}
+
+// ---------- audit ----------
+
+/// One audit entry about to be written.
+#[derive(Debug, Clone, Default)]
+pub struct AuditEntry<'a> {
+    pub actor: &'a str,
+    pub account: Option<&'a str>,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+pub fn audit_insert(c: &Connection, now: i64, e: &AuditEntry<'_>) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO audit (at, actor, account_id, action, target, old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![now, e.actor, e.account, e.action, e.target, e.old_value, e.new_value])?;
+    Ok(())
+}
+
+/// The latest `limit` entries of an account at or after `since`, oldest first.
+pub fn audit_list(
+    c: &Connection,
+    account: &str,
+    since: i64,
+    limit: u32,
+) -> Result<Vec<AuditEvent>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, at, actor, account_id, action, target, old_value, new_value FROM \
+         (SELECT * FROM audit WHERE account_id = ?1 AND at >= ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id",
+    )?;
+    let rows = st.query_map(params![account, since, limit], |r| {
+        Ok(AuditEvent {
+            id: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            account_id: r.get(3)?,
+            action: r.get(4)?,
+            target: r.get(5)?,
+            old_value: r.get(6)?,
+            new_value: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every row of every table as text, in a fixed order: lets tests prove a refused call changed nothing.
+pub fn dump(c: &Connection) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for table in ["users", "accounts", "memberships", "invites", "audit"] {
+        let mut st = c.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))?;
+        let n = st.column_count();
+        let rows = st.query_map([], |r| {
+            let mut line = format!("{table}:");
+            for i in 0..n {
+                let v: rusqlite::types::Value = r.get(i)?;
+                line.push_str(&format!(" {v:?}"));
+            }
+            Ok(line)
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
