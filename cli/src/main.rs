@@ -1,1 +1,809 @@
-fn main() {}
+//! `cohort`: the command line for hosting admins and integrators, and the demo.
+//!
+//! Exit codes: 0 done or allowed; 1 refused or not allowed (reason on stderr, or as
+//! `{"error":{...}}` on stdout with `--json`); 2 usage or configuration error.
+
+mod demo;
+mod output;
+
+use clap::{Args, Parser, Subcommand};
+use cohort_core::clock::{format_rfc3339, parse_duration, parse_time};
+use cohort_core::config::{self, Config};
+use cohort_core::{Engine, Error, ErrorCode, Permissions};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cohort",
+    version,
+    about = "Users, permissions and signed invites for hosting billing panels"
+)]
+struct Cli {
+    /// Config file (default: $COHORT_CONFIG, then ./cohort.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print one JSON document on stdout instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create DIR/cohort.toml (commented), a signing key and the database.
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Accounts of the panel.
+    #[command(subcommand)]
+    Account(AccountCmd),
+    /// Logins.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Record that the panel logged a user in (sets Last Login).
+    Login { email: String },
+    /// Invite EMAIL to ACCOUNT with all or chosen permissions.
+    Invite {
+        account: String,
+        email: String,
+        #[command(flatten)]
+        perms: PermArgs,
+        /// Who invites (default: the account owner).
+        #[arg(long, value_name = "EMAIL")]
+        by: Option<String>,
+        /// How long the invite stays valid: 7d, 1h, 90s (default from config).
+        #[arg(long)]
+        ttl: Option<String>,
+    },
+    /// Pending and expired invites of ACCOUNT.
+    Invites { account: String },
+    /// Send an invite again: new link, fresh expiry; the old link stops working.
+    Resend {
+        id: i64,
+        #[arg(long, value_name = "EMAIL")]
+        by: Option<String>,
+        #[arg(long)]
+        ttl: Option<String>,
+    },
+    /// Cancel an invite; its link stops working.
+    Cancel {
+        id: i64,
+        #[arg(long, value_name = "EMAIL")]
+        by: Option<String>,
+    },
+    /// Tell what a token or link is for and whether it is usable, without consuming it.
+    Inspect { token_or_link: String },
+    /// Accept an invite as an existing login, or register a new one.
+    Accept {
+        token_or_link: String,
+        /// The login accepting the invite.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_email: String,
+        /// Create the login while accepting.
+        #[arg(long)]
+        register: bool,
+        /// Name of the new login (with --register).
+        #[arg(long, requires = "register")]
+        name: Option<String>,
+    },
+    /// Decline an invite.
+    Decline { token_or_link: String },
+    /// The User Management table of ACCOUNT.
+    Users { account: String },
+    /// The accounts a login can switch between.
+    Accounts { email: String },
+    /// Replace a member's permissions.
+    Perms {
+        account: String,
+        email: String,
+        #[command(flatten)]
+        perms: PermArgs,
+        #[arg(long, value_name = "EMAIL")]
+        by: Option<String>,
+    },
+    /// Remove a member's access (the login itself remains).
+    Revoke {
+        account: String,
+        email: String,
+        #[arg(long, value_name = "EMAIL")]
+        by: Option<String>,
+    },
+    /// Make a member the owner of ACCOUNT.
+    Transfer {
+        account: String,
+        email: String,
+        #[arg(long, value_name = "EMAIL")]
+        by: Option<String>,
+    },
+    /// Exit 0 if EMAIL holds permission KEY on ACCOUNT, 1 if not.
+    Check {
+        account: String,
+        email: String,
+        key: String,
+    },
+    /// Mark overdue invites expired.
+    Expire,
+    /// The audit trail of ACCOUNT.
+    Audit {
+        account: String,
+        /// Only entries at or after this time (RFC 3339 or Unix seconds).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// The permission catalogue (built-in and configured keys).
+    Permissions,
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Play the whole User Management story on a fresh database in a temporary directory.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum AccountCmd {
+    /// Create or rename an account.
+    Add {
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "EMAIL")]
+        owner: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a login or update its name / 2FA flag.
+    Add {
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The panel reports 2FA as enabled for this login.
+        #[arg(long = "2fa", conflicts_with = "no_2fa")]
+        two_fa: bool,
+        /// The panel reports 2FA as disabled for this login.
+        #[arg(long = "no-2fa")]
+        no_2fa: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// List configured keys.
+    List,
+    /// Add a verification key file KEY_ID (new links are still signed with the current key).
+    Add { id: String },
+    /// Create a new key and make it the signing key; old keys keep verifying their links.
+    Rotate {
+        /// Id of the new key (default: k<unix time>).
+        id: Option<String>,
+    },
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct PermArgs {
+    /// All Permissions (also covers keys added later).
+    #[arg(long)]
+    all: bool,
+    /// Chosen permissions, comma-separated or repeated.
+    #[arg(long = "perm", value_name = "KEY[,KEY…]", value_delimiter = ',')]
+    perm: Vec<String>,
+}
+
+/// A failure with the exit code it maps to.
+struct Failure {
+    exit: u8,
+    code: &'static str,
+    number: i32,
+    message: String,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        let code = e.code();
+        let exit = match code {
+            ErrorCode::Config | ErrorCode::Key | ErrorCode::SchemaTooNew => 2,
+            _ => 1,
+        };
+        Failure {
+            exit,
+            code: code.as_str(),
+            number: code.number(),
+            message: e.to_string(),
+        }
+    }
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        exit: 2,
+        code: "usage",
+        number: 0,
+        message: message.into(),
+    }
+}
+
+type Outcome = Result<u8, Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            if json {
+                output::json(
+                    &serde_json::json!({"error": {"code": f.code, "number": f.number, "message": f.message}}),
+                );
+            } else {
+                eprintln!("cohort: {}", f.message);
+            }
+            ExitCode::from(f.exit)
+        }
+    }
+}
+
+/// The config file: --config, then $COHORT_CONFIG, then ./cohort.toml.
+fn config_path(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| std::env::var_os("COHORT_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("cohort.toml"))
+}
+
+fn load_config(flag: Option<PathBuf>) -> Result<Config, Failure> {
+    let path = config_path(flag);
+    if !path.exists() {
+        return Err(usage(format!(
+            "no config at {} (use --config, set COHORT_CONFIG, or run `cohort init`)",
+            path.display()
+        )));
+    }
+    Config::load(&path).map_err(|e| Failure {
+        exit: 2,
+        ..Failure::from(e)
+    })
+}
+
+fn open(flag: Option<PathBuf>) -> Result<Engine, Failure> {
+    let cfg = load_config(flag)?;
+    Engine::open(cfg).map_err(|e| Failure {
+        exit: 2,
+        ..Failure::from(e)
+    })
+}
+
+fn ttl(s: Option<String>) -> Result<Option<i64>, Failure> {
+    s.map(|t| {
+        parse_duration(&t)
+            .ok_or_else(|| usage(format!("--ttl {t:?} is not a duration such as 7d, 1h, 90s")))
+    })
+    .transpose()
+}
+
+fn permissions(engine: &Engine, p: PermArgs) -> Result<Permissions, Failure> {
+    if p.all {
+        Ok(Permissions::All)
+    } else {
+        Ok(engine.catalogue().chosen(p.perm.iter())?)
+    }
+}
+
+fn owner_of(engine: &Engine, account: &str, by: Option<String>) -> Result<String, Failure> {
+    match by {
+        Some(b) => Ok(b),
+        None => Ok(engine.account(account)?.owner.to_string()),
+    }
+}
+
+fn run(cli: Cli) -> Outcome {
+    let json = cli.json;
+    let cfg_flag = cli.config;
+    match cli.command {
+        Command::Init { dir } => init(&dir, json),
+        Command::Demo => demo::run().map(|_| 0).map_err(Failure::from),
+        Command::Keys(k) => keys(cfg_flag, k, json),
+        Command::Permissions => {
+            let cfg = load_config(cfg_flag)?;
+            let cat = cohort_core::Catalogue::with_extra(&cfg.permissions)?;
+            if json {
+                output::json(&cat.defs());
+            } else {
+                let rows: Vec<Vec<String>> = cat
+                    .defs()
+                    .iter()
+                    .map(|d| vec![d.key.clone(), d.label.clone()])
+                    .collect();
+                output::table(&["KEY", "LABEL"], &rows);
+            }
+            Ok(0)
+        }
+        command => {
+            let engine = open(cfg_flag)?;
+            operate(&engine, command, json)
+        }
+    }
+}
+
+fn operate(engine: &Engine, command: Command, json: bool) -> Outcome {
+    match command {
+        Command::Account(AccountCmd::Add { id, name, owner }) => {
+            let a = engine.upsert_account(&id, &name, &owner)?;
+            if json {
+                output::json(&a);
+            } else {
+                println!("account {} \"{}\" owned by {}", a.id, a.name, a.owner);
+            }
+        }
+        Command::User(UserCmd::Add {
+            email,
+            name,
+            two_fa,
+            no_2fa,
+        }) => {
+            let tf = if two_fa {
+                Some(true)
+            } else if no_2fa {
+                Some(false)
+            } else {
+                None
+            };
+            let u = engine.upsert_user(&email, name.as_deref(), tf)?;
+            if json {
+                output::json(&u);
+            } else {
+                println!(
+                    "user {} (2FA {})",
+                    u.email,
+                    if u.two_factor { "on" } else { "off" }
+                );
+            }
+        }
+        Command::Login { email } => {
+            let u = engine.record_login(&email)?;
+            if json {
+                output::json(&u);
+            } else {
+                println!("{} logged in at {}", u.email, output::when(u.last_login));
+            }
+        }
+        Command::Invite {
+            account,
+            email,
+            perms,
+            by,
+            ttl: t,
+        } => {
+            let p = permissions(engine, perms)?;
+            let t = ttl(t)?;
+            let by = owner_of(engine, &account, by)?;
+            let sent = engine.invite(&by, &account, &email, &p, t)?;
+            print_issued(&sent, json);
+        }
+        Command::Invites { account } => {
+            let list = engine.pending(&account)?;
+            if json {
+                output::json(&list);
+            } else {
+                output::invites(&list);
+            }
+        }
+        Command::Resend { id, by, ttl: t } => {
+            let t = ttl(t)?;
+            let by = match by {
+                Some(b) => b,
+                None => owner_of(engine, &engine.invite_by_id(id)?.account_id, None)?,
+            };
+            let sent = engine.resend(&by, id, t)?;
+            print_issued(&sent, json);
+        }
+        Command::Cancel { id, by } => {
+            let by = match by {
+                Some(b) => b,
+                None => owner_of(engine, &engine.invite_by_id(id)?.account_id, None)?,
+            };
+            let inv = engine.cancel(&by, id)?;
+            if json {
+                output::json(&serde_json::json!({ "invite": inv }));
+            } else {
+                println!(
+                    "invite {} to {} cancelled; its link no longer works",
+                    inv.id, inv.email
+                );
+            }
+        }
+        Command::Inspect { token_or_link } => {
+            let i = engine.inspect(&token_or_link)?;
+            if json {
+                output::json(&i);
+            } else if i.valid {
+                println!("valid invite {}", i.invite_id.unwrap_or_default());
+            } else {
+                println!(
+                    "NOT valid ({}): {}",
+                    i.reason.unwrap_or("invalid"),
+                    i.message.clone().unwrap_or_default()
+                );
+            }
+            if !json && i.invite_id.is_some() {
+                println!(
+                    "  account:     {} ({})",
+                    i.account_name.clone().unwrap_or_default(),
+                    i.account_id.clone().unwrap_or_default()
+                );
+                println!(
+                    "  invited by:  {}",
+                    i.invited_by
+                        .as_ref()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default()
+                );
+                println!(
+                    "  email:       {}",
+                    i.email.as_ref().map(|e| e.to_string()).unwrap_or_default()
+                );
+                println!(
+                    "  permissions: {}",
+                    i.permissions
+                        .as_ref()
+                        .map(output::perms)
+                        .unwrap_or_default()
+                );
+                println!("  expires:     {}", output::when(i.expires_at));
+                println!(
+                    "  next step:   {}",
+                    if i.has_login == Some(true) {
+                        "Login (this email has a login)"
+                    } else {
+                        "Register (no login yet)"
+                    }
+                );
+            }
+            return Ok(if i.valid { 0 } else { 1 });
+        }
+        Command::Accept {
+            token_or_link,
+            as_email,
+            register,
+            name,
+        } => {
+            let m = if register {
+                engine.accept_register(&token_or_link, &as_email, name.as_deref().unwrap_or(""))?
+            } else {
+                engine.accept(&token_or_link, &as_email)?
+            };
+            if json {
+                output::json(&m);
+            } else {
+                println!(
+                    "{} joined account {} with {}",
+                    m.email,
+                    m.account_id,
+                    output::perms(&m.permissions)
+                );
+            }
+        }
+        Command::Decline { token_or_link } => {
+            let inv = engine.decline(&token_or_link)?;
+            if json {
+                output::json(&serde_json::json!({ "invite": inv }));
+            } else {
+                println!("invite {} to {} declined", inv.id, inv.email);
+            }
+        }
+        Command::Users { account } => {
+            let list = engine.members(&account)?;
+            if json {
+                output::json(&list);
+            } else {
+                output::members(&list);
+            }
+        }
+        Command::Accounts { email } => {
+            let list = engine.accounts_of(&email)?;
+            if json {
+                output::json(&list);
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|a| {
+                        vec![
+                            a.account_id.clone(),
+                            a.account_name.clone(),
+                            a.role.as_str().into(),
+                            output::perms(&a.permissions),
+                        ]
+                    })
+                    .collect();
+                output::table(&["ACCOUNT", "NAME", "ROLE", "PERMISSIONS"], &rows);
+            }
+        }
+        Command::Perms {
+            account,
+            email,
+            perms,
+            by,
+        } => {
+            let p = permissions(engine, perms)?;
+            let by = owner_of(engine, &account, by)?;
+            let m = engine.set_permissions(&by, &account, &email, &p)?;
+            if json {
+                output::json(&m);
+            } else {
+                println!(
+                    "{} now has {} on account {}",
+                    m.email,
+                    output::perms(&m.permissions),
+                    account
+                );
+            }
+        }
+        Command::Revoke { account, email, by } => {
+            let by = owner_of(engine, &account, by)?;
+            engine.revoke(&by, &account, &email)?;
+            if json {
+                output::json(
+                    &serde_json::json!({ "revoked": { "account": account, "email": email } }),
+                );
+            } else {
+                println!(
+                    "{email} no longer has access to account {account} (the login still exists)"
+                );
+            }
+        }
+        Command::Transfer { account, email, by } => {
+            let by = owner_of(engine, &account, by)?;
+            let a = engine.transfer_ownership(&by, &account, &email)?;
+            if json {
+                output::json(&a);
+            } else {
+                println!(
+                    "{} now owns account {}; {by} stays on as a member with all permissions",
+                    a.owner, a.id
+                );
+            }
+        }
+        Command::Check {
+            account,
+            email,
+            key,
+        } => {
+            let allowed = engine.check(&email, &account, &key)?;
+            if json {
+                output::json(&serde_json::json!({ "allowed": allowed }));
+            } else {
+                println!("{}", if allowed { "allowed" } else { "not allowed" });
+            }
+            return Ok(if allowed { 0 } else { 1 });
+        }
+        Command::Expire => {
+            let n = engine.expire_due()?;
+            if json {
+                output::json(&serde_json::json!({ "expired": n }));
+            } else {
+                println!("{n} invite(s) marked expired");
+            }
+        }
+        Command::Audit {
+            account,
+            since,
+            limit,
+        } => {
+            let since = match since {
+                None => i64::MIN,
+                Some(s) => parse_time(&s).ok_or_else(|| {
+                    usage(format!(
+                        "--since {s:?} is not a time (2026-11-29T10:00:00Z or Unix seconds)"
+                    ))
+                })?,
+            };
+            let list = engine.audit(&account, since, limit)?;
+            if json {
+                output::json(&list);
+            } else {
+                print_audit(&list);
+            }
+        }
+        Command::Init { .. } | Command::Demo | Command::Keys(_) | Command::Permissions => {
+            unreachable!("handled in run")
+        }
+    }
+    Ok(0)
+}
+
+pub(crate) fn print_audit(list: &[cohort_core::AuditEvent]) {
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|e| {
+            vec![
+                format_rfc3339(e.at),
+                e.actor.clone(),
+                e.action.clone(),
+                e.target.clone().unwrap_or_default(),
+                e.old_value.clone().unwrap_or_default(),
+                e.new_value.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    output::table(&["WHEN", "ACTOR", "ACTION", "TARGET", "OLD", "NEW"], &rows);
+}
+
+fn print_issued(sent: &cohort_core::IssuedInvite, json: bool) {
+    if json {
+        output::json(sent);
+    } else {
+        println!(
+            "invite {} to {} ({}), expires {}",
+            sent.invite.id,
+            sent.invite.email,
+            output::perms(&sent.invite.permissions),
+            format_rfc3339(sent.invite.expires_at)
+        );
+        println!("link: {}", sent.link);
+        println!();
+        println!(
+            "To: {}\nSubject: {}\n\n{}",
+            sent.email.to, sent.email.subject, sent.email.body
+        );
+    }
+}
+
+fn init(dir: &Path, json: bool) -> Outcome {
+    let cfg_path = dir.join("cohort.toml");
+    if cfg_path.exists() {
+        return Err(usage(format!(
+            "{} already exists; not overwriting it",
+            cfg_path.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| usage(format!("{}: {e}", dir.display())))?;
+    let kid = "k1";
+    let key = config::create_key_file(&dir.join("keys"), kid)?;
+    write_atomic(&cfg_path, &config::template(kid))
+        .map_err(|e| usage(format!("{}: {e}", cfg_path.display())))?;
+    let cfg = Config::load(&cfg_path)?;
+    let engine = Engine::open(cfg)?;
+    let db = engine.config().database.clone();
+    if json {
+        output::json(&serde_json::json!({"config": cfg_path, "key": key, "database": db}));
+    } else {
+        println!("wrote {}", cfg_path.display());
+        println!("wrote {} (signing key {kid}, mode 600)", key.display());
+        println!("created {}", db.display());
+    }
+    Ok(0)
+}
+
+fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("toml.tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+fn keys(flag: Option<PathBuf>, cmd: KeysCmd, json: bool) -> Outcome {
+    let path = config_path(flag.clone());
+    let cfg = load_config(flag)?;
+    match cmd {
+        KeysCmd::List => {
+            let keys = cfg.list_keys()?;
+            let mut rows = Vec::new();
+            for (id, _) in &keys {
+                let source = if cfg.keys.env.contains_key(id) {
+                    format!("env {}", cfg.keys.env[id])
+                } else {
+                    cfg.keys
+                        .dir
+                        .as_ref()
+                        .map(|d| d.join(format!("{id}.key")).display().to_string())
+                        .unwrap_or_default()
+                };
+                rows.push((id.clone(), id == &cfg.keys.current, source));
+            }
+            if json {
+                let v: Vec<_> = rows.iter().map(|(id, cur, src)| serde_json::json!({"id": id, "current": cur, "source": src})).collect();
+                output::json(&v);
+            } else {
+                let t: Vec<Vec<String>> = rows
+                    .into_iter()
+                    .map(|(id, cur, src)| vec![id, if cur { "yes".into() } else { "".into() }, src])
+                    .collect();
+                output::table(&["ID", "CURRENT", "SOURCE"], &t);
+            }
+            Ok(0)
+        }
+        KeysCmd::Add { id } => {
+            let dir = cfg
+                .keys
+                .dir
+                .clone()
+                .ok_or_else(|| usage("keys.dir is not set in the config"))?;
+            let f = config::create_key_file(&dir, &id)?;
+            if json {
+                output::json(&serde_json::json!({"id": id, "file": f}));
+            } else {
+                println!(
+                    "wrote {} (verification key {id}; signing key is still {})",
+                    f.display(),
+                    cfg.keys.current
+                );
+            }
+            Ok(0)
+        }
+        KeysCmd::Rotate { id } => {
+            let dir = cfg
+                .keys
+                .dir
+                .clone()
+                .ok_or_else(|| usage("keys.dir is not set in the config"))?;
+            let now = cohort_core::Clock::now(&cohort_core::SystemClock);
+            let id = id.unwrap_or_else(|| format!("k{now}"));
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| usage(format!("{}: {e}", path.display())))?;
+            let new_text = set_current_key(&text, &id)
+                .ok_or_else(|| usage("cannot find `current = ...` in the [keys] section"))?;
+            // Validate the edited config before touching anything.
+            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            Config::parse(&new_text, &base)?;
+            let f = config::create_key_file(&dir, &id)?;
+            write_atomic(&path, &new_text)
+                .map_err(|e| usage(format!("{}: {e}", path.display())))?;
+            if json {
+                output::json(
+                    &serde_json::json!({"current": id, "previous": cfg.keys.current, "file": f}),
+                );
+            } else {
+                println!(
+                    "new signing key {id} ({}); {} still verifies the links it signed until you remove it",
+                    f.display(),
+                    cfg.keys.current
+                );
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Rewrites the `current = "..."` line of the `[keys]` section, keeping everything else.
+fn set_current_key(text: &str, id: &str) -> Option<String> {
+    let mut in_keys = false;
+    let mut done = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            in_keys = t == "[keys]";
+        }
+        if in_keys
+            && !done
+            && t.starts_with("current")
+            && t["current".len()..].trim_start().starts_with('=')
+        {
+            out.push(format!("current = \"{id}\""));
+            done = true;
+        } else {
+            out.push(line.to_string());
+        }
+    }
+    done.then(|| out.join("\n") + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rotates_only_the_keys_current_line() {
+        let t = "current = \"x\"\n[keys]\n# current = \"no\"\ncurrent = \"k1\"\ndir = \"keys\"\n";
+        let out = super::set_current_key(t, "k2").unwrap();
+        assert_eq!(
+            out,
+            "current = \"x\"\n[keys]\n# current = \"no\"\ncurrent = \"k2\"\ndir = \"keys\"\n"
+        );
+        assert!(super::set_current_key("[keys]\ndir = \"k\"\n", "k2").is_none());
+    }
+}
