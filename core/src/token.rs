@@ -424,16 +424,21 @@ fn decode_claims(kid: &str, p: &[u8]) -> Result<Claims> {
     Ok(claims)
 }
 
-/// Finds the token in a whole link (`…?token=T`, `…/invite/T`) or returns the input trimmed.
+/// Finds the token in a whole link or returns the input trimmed (see `docs/token-format.md`).
+///
+/// Surrounding ASCII whitespace is ignored. When the query (after the first `?`, before any `#`)
+/// has a parameter named exactly `token`, its value is the token (`…?token=T&x=1`); otherwise, when
+/// the text holds a `/`, the token is the last path segment (`…/invite/T`, `…?rp=/invite/T`), cut
+/// at the first `?` or `&`; otherwise the whole text is the token.
 pub fn extract_token(token_or_link: &str) -> &str {
-    let s = token_or_link.trim();
-    if let Some(i) = s.find("token=") {
-        let rest = &s[i + "token=".len()..];
-        let end = rest.find(['&', '#']).unwrap_or(rest.len());
-        return &rest[..end];
+    let s = token_or_link.trim_matches(|c: char| c.is_ascii_whitespace());
+    let no_frag = s.split('#').next().unwrap_or(s);
+    if let Some((_, query)) = no_frag.split_once('?') {
+        if let Some(t) = query.split('&').find_map(|p| p.strip_prefix("token=")) {
+            return t;
+        }
     }
     if s.contains('/') {
-        let no_frag = s.split('#').next().unwrap_or(s);
         let tail = no_frag.trim_end_matches('/');
         let last = tail.rsplit('/').next().unwrap_or(tail);
         return last.split(['?', '&']).next().unwrap_or(last);
@@ -573,6 +578,17 @@ mod tests {
             "abc.def"
         );
         assert_eq!(extract_token("  abc.def \n"), "abc.def");
+        // Only a parameter named exactly `token` counts, and only in the query.
+        assert_eq!(
+            extract_token("https://p.example/accept?csrf_token=x&token=abc.def"),
+            "abc.def"
+        );
+        assert_eq!(
+            extract_token("https://p.example/invite/abc.def#token=x"),
+            "abc.def"
+        );
+        // Only ASCII whitespace is trimmed, as the stdlib verifiers do.
+        assert_eq!(extract_token("abc.def\u{a0}"), "abc.def\u{a0}");
     }
 
     proptest! {
