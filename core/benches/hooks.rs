@@ -1,0 +1,2 @@
+//! Hook runtime benchmarks (filled in with the hooks module).
+fn main() {}
