@@ -1,0 +1,142 @@
+//! Members of an account, their permissions, the permission check and the audit trail.
+
+use crate::boundary::{ffi_boundary, text, write_json, write_value};
+use crate::handle::{self, CohortEngine};
+use crate::invite::permissions_arg;
+use crate::status::CohortStatus;
+use std::ffi::c_char;
+
+/// The User Management table of an account: owner first, then members by join date.
+///
+/// `*out_json`: `[{"account_id","email","name","role","permissions","last_login","two_factor",
+/// "joined_at","invited_by"}, …]`; `role` is `"owner"` or `"member"`, `permissions` is `"all"` or
+/// an array of keys, times are UTC seconds (`last_login` null until the first login).
+#[no_mangle]
+pub unsafe extern "C" fn cohort_member_list(
+    engine: *const CohortEngine,
+    account_id: *const c_char,
+    account_id_len: usize,
+    out_json: *mut *mut c_char,
+) -> CohortStatus {
+    const F: &str = "cohort_member_list";
+    ffi_boundary!(F, [engine, account_id, out_json], {
+        let e = handle::get(F, engine)?;
+        let account = text(F, account_id, account_id_len, "account_id")?;
+        write_json(F, out_json, &e.members(account)?)
+    })
+}
+
+/// Replaces a member's permissions (`"all"` or an array of keys). Refused on the owner; `actor`
+/// must be the owner. `*out_json`: the member (see `cohort_member_list`).
+#[no_mangle]
+pub unsafe extern "C" fn cohort_member_set_permissions(
+    engine: *const CohortEngine,
+    actor: *const c_char,
+    actor_len: usize,
+    account_id: *const c_char,
+    account_id_len: usize,
+    email: *const c_char,
+    email_len: usize,
+    permissions_json: *const c_char,
+    permissions_json_len: usize,
+    out_json: *mut *mut c_char,
+) -> CohortStatus {
+    const F: &str = "cohort_member_set_permissions";
+    ffi_boundary!(
+        F,
+        [engine, actor, account_id, email, permissions_json, out_json],
+        {
+            let e = handle::get(F, engine)?;
+            let actor = text(F, actor, actor_len, "actor")?;
+            let account = text(F, account_id, account_id_len, "account_id")?;
+            let email = text(F, email, email_len, "email")?;
+            let perms = permissions_arg(F, &e, permissions_json, permissions_json_len)?;
+            write_json(
+                F,
+                out_json,
+                &e.set_permissions(actor, account, email, &perms)?,
+            )
+        }
+    )
+}
+
+/// Removes a member's access to an account; the login and its other memberships remain.
+/// Refused on the owner; `actor` must be the owner.
+#[no_mangle]
+pub unsafe extern "C" fn cohort_member_revoke(
+    engine: *const CohortEngine,
+    actor: *const c_char,
+    actor_len: usize,
+    account_id: *const c_char,
+    account_id_len: usize,
+    email: *const c_char,
+    email_len: usize,
+) -> CohortStatus {
+    const F: &str = "cohort_member_revoke";
+    ffi_boundary!(F, [engine, actor, account_id, email], {
+        let e = handle::get(F, engine)?;
+        let actor = text(F, actor, actor_len, "actor")?;
+        let account = text(F, account_id, account_id_len, "account_id")?;
+        let email = text(F, email, email_len, "email")?;
+        Ok(e.revoke(actor, account, email)?)
+    })
+}
+
+/// Whether a login holds permission `key` on an account: `*out_allowed` receives true or false.
+/// The owner and members with all permissions hold every key; unknown logins and accounts hold
+/// nothing. An unknown key is `COHORT_STATUS_UNKNOWN_PERMISSION` (a typo must not read as "no").
+#[no_mangle]
+pub unsafe extern "C" fn cohort_permission_check(
+    engine: *const CohortEngine,
+    email: *const c_char,
+    email_len: usize,
+    account_id: *const c_char,
+    account_id_len: usize,
+    key: *const c_char,
+    key_len: usize,
+    out_allowed: *mut bool,
+) -> CohortStatus {
+    const F: &str = "cohort_permission_check";
+    ffi_boundary!(F, [engine, email, account_id, key, out_allowed], {
+        let e = handle::get(F, engine)?;
+        let email = text(F, email, email_len, "email")?;
+        let account = text(F, account_id, account_id_len, "account_id")?;
+        let key = text(F, key, key_len, "key")?;
+        let allowed = e.check(email, account, key)?;
+        write_value(F, out_allowed, "out_allowed", allowed)
+    })
+}
+
+/// The permission catalogue of this engine (the 13 built-in keys, then the configured ones), in
+/// display order. `*out_json`: `[{"key","label"}, …]`.
+#[no_mangle]
+pub unsafe extern "C" fn cohort_permission_list(
+    engine: *const CohortEngine,
+    out_json: *mut *mut c_char,
+) -> CohortStatus {
+    const F: &str = "cohort_permission_list";
+    ffi_boundary!(F, [engine, out_json], {
+        let e = handle::get(F, engine)?;
+        write_json(F, out_json, e.catalogue().defs())
+    })
+}
+
+/// The latest `limit` audit entries of an account at or after `since` (UTC seconds), oldest
+/// first. `*out_json`: `[{"id","at","actor","account_id","action","target","old_value",
+/// "new_value"}, …]`.
+#[no_mangle]
+pub unsafe extern "C" fn cohort_audit_list(
+    engine: *const CohortEngine,
+    account_id: *const c_char,
+    account_id_len: usize,
+    since: i64,
+    limit: u32,
+    out_json: *mut *mut c_char,
+) -> CohortStatus {
+    const F: &str = "cohort_audit_list";
+    ffi_boundary!(F, [engine, account_id, out_json], {
+        let e = handle::get(F, engine)?;
+        let account = text(F, account_id, account_id_len, "account_id")?;
+        write_json(F, out_json, &e.audit(account, since, limit)?)
+    })
+}
