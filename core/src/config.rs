@@ -2,6 +2,7 @@
 
 use crate::clock::{format_duration, parse_duration};
 use crate::error::{Error, Result};
+use crate::hooks::{parse_millis, parse_size, HooksConfig, OnError};
 use crate::token::{valid_key_id, Keyring, DEFAULT_SKEW, MIN_SECRET_LEN};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -30,6 +31,27 @@ struct RawConfig {
     clock_skew: Option<String>,
     keys: Option<RawKeys>,
     permissions: Option<BTreeMap<String, String>>,
+    hooks: Option<RawHooks>,
+}
+
+/// The `[hooks]` section: Lua hook scripts and their budgets.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHooks {
+    dir: Option<String>,
+    deadline: Option<String>,
+    memory: Option<RawSize>,
+    max_return: Option<RawSize>,
+    on_error: Option<OnError>,
+    reload_check: Option<String>,
+}
+
+/// A size in bytes: a number, or a string such as "8MiB", "512KiB", "4096".
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawSize {
+    Bytes(u64),
+    Text(String),
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +94,8 @@ pub struct Config {
     pub keys: KeysConfig,
     /// Extra permission keys (key → label) beyond the 13 built-in ones.
     pub permissions: Vec<(String, String)>,
+    /// Lua hook scripts; `None` when no `[hooks]` directory is configured (hooks cost nothing).
+    pub hooks: Option<HooksConfig>,
 }
 
 pub const DEFAULT_LINK_TEMPLATE: &str = "https://panel.example.com/index.php?rp=/invite/{token}";
@@ -104,6 +128,7 @@ impl Config {
                 env: BTreeMap::new(),
             },
             permissions: Vec::new(),
+            hooks: None,
         }
     }
 
@@ -220,6 +245,7 @@ impl Config {
                 env,
             },
             permissions: raw.permissions.unwrap_or_default().into_iter().collect(),
+            hooks: raw.hooks.map(|h| parse_hooks(h, resolve)).transpose()?,
         })
     }
 
@@ -269,6 +295,61 @@ impl Config {
     pub fn link_for(&self, token: &str) -> String {
         self.link_template.replacen("{token}", token, 1)
     }
+}
+
+/// Validates the `[hooks]` section; without `dir` there are no hooks.
+fn parse_hooks(raw: RawHooks, resolve: impl Fn(&str) -> PathBuf) -> Result<HooksConfig> {
+    let dir = raw
+        .dir
+        .ok_or_else(|| Error::config("hooks.dir", "is required in the [hooks] section"))?;
+    let mut h = HooksConfig::new(resolve(&dir));
+    let millis = |name: &str, v: &str, min: u64, max: u64| -> Result<u64> {
+        match parse_millis(v) {
+            Some(ms) if (min..=max).contains(&ms) => Ok(ms),
+            Some(_) => Err(Error::config(
+                name,
+                format!("must be between {min} ms and {max} ms"),
+            )),
+            None => Err(Error::config(
+                name,
+                format!("{v:?} is not a duration such as \"50ms\" or \"2s\""),
+            )),
+        }
+    };
+    let size = |name: &str, v: RawSize, min: usize, max: usize| -> Result<usize> {
+        let n = match v {
+            RawSize::Bytes(n) => usize::try_from(n).ok(),
+            RawSize::Text(t) => parse_size(&t),
+        };
+        match n {
+            Some(n) if (min..=max).contains(&n) => Ok(n),
+            Some(_) => Err(Error::config(
+                name,
+                format!("must be between {min} and {max} bytes"),
+            )),
+            None => Err(Error::config(
+                name,
+                "is not a size such as 8MiB, 512KiB or 4096",
+            )),
+        }
+    };
+    if let Some(d) = raw.deadline {
+        h.deadline = std::time::Duration::from_millis(millis("hooks.deadline", &d, 1, 10_000)?);
+    }
+    if let Some(m) = raw.memory {
+        h.memory = size("hooks.memory", m, 256 << 10, 1 << 30)?;
+    }
+    if let Some(m) = raw.max_return {
+        h.max_return = size("hooks.max_return", m, 64, 1 << 20)?;
+    }
+    if let Some(o) = raw.on_error {
+        h.on_error = o;
+    }
+    if let Some(r) = raw.reload_check {
+        h.reload_check =
+            std::time::Duration::from_millis(millis("hooks.reload_check", &r, 0, 3_600_000)?);
+    }
+    Ok(h)
 }
 
 /// Reads a key file: hex text, refused when the group or others have any access to it.
@@ -390,6 +471,15 @@ dir = "keys"
 # Extra permission keys for this panel: key = "label".
 [permissions]
 # reports = "View Reports"
+
+# Lua hook scripts that enforce local policy (see docs/hooks.md). Without this section no hook runs.
+# [hooks]
+# dir = "hooks"            # *.lua files, loaded in name order
+# deadline = "50ms"        # wall-clock budget of all handlers of one event together
+# memory = "8MiB"          # memory budget of the hook VM
+# max_return = 4096        # largest value (bytes) a handler may return
+# on_error = "deny"        # a failing hook denies; "allow" lets the operation go on
+# reload_check = "1s"      # how often changed scripts are noticed ("0s": on every event)
 "#
     )
 }

@@ -3,6 +3,7 @@
 use crate::clock::{format_rfc3339, Clock, SystemClock};
 use crate::config::{Config, MAX_INVITE_TTL};
 use crate::error::{Error, Result};
+use crate::hooks::{events, Action, Event, Hooks, Verdict};
 use crate::model::*;
 use crate::permissions::Catalogue;
 use crate::store::{self, AuditEntry, InviteRow, NewInvite, Store};
@@ -26,6 +27,8 @@ pub struct Engine {
     catalogue: Catalogue,
     clock: Arc<dyn Clock>,
     store: Mutex<Store>,
+    /// Lua hook scripts; `None` (no cost at all) when no `[hooks]` directory is configured.
+    hooks: Option<Hooks>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -72,6 +75,10 @@ impl Engine {
             });
         }
         let catalogue = Catalogue::with_extra(&cfg.permissions)?;
+        let hooks = match &cfg.hooks {
+            Some(h) => Some(Hooks::new(h.clone(), catalogue.keys())?),
+            None => None,
+        };
         let store = Store::open(&cfg.database, cfg.synchronous, cfg.busy_timeout_ms)?;
         Ok(Engine {
             cfg,
@@ -79,6 +86,7 @@ impl Engine {
             catalogue,
             clock,
             store: Mutex::new(store),
+            hooks,
         })
     }
 
@@ -268,7 +276,12 @@ impl Engine {
     pub fn record_login(&self, email: &str) -> Result<User> {
         let email = Email::parse(email)?;
         let now = self.now();
-        self.store().write(|tx| {
+        self.before_hook(Action::Login, now, |tx| {
+            store::user_by_email(tx, &email)?.ok_or_else(|| Error::not_found("user", &email))?;
+            let me = events::person(tx, None, &email)?;
+            Ok(serde_json::json!({"account": null, "actor": me, "user": me, "email": email.as_str()}))
+        })?;
+        let user = self.store().write(|tx| {
             let mut u = store::user_by_email(tx, &email)?
                 .ok_or_else(|| Error::not_found("user", &email))?;
             let old = u.last_login;
@@ -285,7 +298,12 @@ impl Engine {
                 Some(format_rfc3339(now)),
             )?;
             Ok(u)
-        })
+        })?;
+        self.after_hook(Action::Login, now, |tx| {
+            let me = events::person(tx, None, &email)?;
+            Ok(serde_json::json!({"account": null, "actor": me, "user": me, "email": email.as_str()}))
+        });
+        Ok(user)
     }
 
     // ---------- invites ----------
@@ -304,6 +322,12 @@ impl Engine {
         self.catalogue.validate(permissions)?;
         let ttl = self.check_ttl(ttl)?;
         let now = self.now();
+        let verdict = self.before_hook(Action::Invite, now, |tx| {
+            self.require_owner(tx, &actor, account)?;
+            invite_event(tx, account, &actor, &email, permissions, now, ttl, None)
+        })?;
+        let permissions = verdict.permissions.as_ref().unwrap_or(permissions);
+        let ttl = verdict.expires_at.map_or(ttl, |e| e - now);
         let nonce = token::random_nonce()?;
         let hash = token::nonce_hash(&nonce);
         let max_pending = self.cfg.max_pending_invites;
@@ -358,7 +382,21 @@ impl Engine {
                 .ok_or_else(|| Error::Internal("invite vanished".into()))?;
             Ok((row.invite, acct))
         })?;
-        self.issue(invite, &acct, now, nonce)
+        let issued = self.issue(invite, &acct, now, nonce)?;
+        self.after_hook(Action::Invite, now, |tx| {
+            let i = &issued.invite;
+            invite_event(
+                tx,
+                account,
+                &actor,
+                &email,
+                &i.permissions,
+                now,
+                i.expires_at - now,
+                Some(i),
+            )
+        });
+        Ok(issued)
     }
 
     /// Builds the token, link and email for an invite row just written.
@@ -438,6 +476,21 @@ impl Engine {
         let actor = Email::parse(actor)?;
         let ttl = self.check_ttl(ttl)?;
         let now = self.now();
+        self.before_hook(Action::Resend, now, |tx| {
+            let row = store::invite_get(tx, invite_id, now)?
+                .ok_or_else(|| Error::not_found("invite", invite_id))?;
+            self.require_owner(tx, &actor, &row.invite.account_id)?;
+            let mut ev = events::about_invite(
+                tx,
+                &row.invite,
+                events::person(tx, Some(&row.invite.account_id), &actor)?,
+                now,
+            )?;
+            ev["previous_status"] = row.invite.status.as_str().into();
+            ev["expires_at"] = (now + ttl).into();
+            ev["ttl"] = ttl.into();
+            Ok(ev)
+        })?;
         let nonce = token::random_nonce()?;
         let hash = token::nonce_hash(&nonce);
         let (invite, acct) = self.store().write(|tx| {
@@ -485,14 +538,30 @@ impl Engine {
                 .ok_or_else(|| Error::Internal("invite vanished".into()))?;
             Ok((fresh.invite, acct))
         })?;
-        self.issue(invite, &acct, now, nonce)
+        let issued = self.issue(invite, &acct, now, nonce)?;
+        self.after_hook(Action::Resend, now, |tx| {
+            let i = &issued.invite;
+            events::about_invite(tx, i, events::person(tx, Some(&i.account_id), &actor)?, now)
+        });
+        Ok(issued)
     }
 
     /// Withdraws an open invite; its link stops working.
     pub fn cancel(&self, actor: &str, invite_id: i64) -> Result<Invite> {
         let actor = Email::parse(actor)?;
         let now = self.now();
-        self.store().write(|tx| {
+        self.before_hook(Action::Cancel, now, |tx| {
+            let row = store::invite_get(tx, invite_id, now)?
+                .ok_or_else(|| Error::not_found("invite", invite_id))?;
+            self.require_owner(tx, &actor, &row.invite.account_id)?;
+            events::about_invite(
+                tx,
+                &row.invite,
+                events::person(tx, Some(&row.invite.account_id), &actor)?,
+                now,
+            )
+        })?;
+        let cancelled = self.store().write(|tx| {
             let row = store::invite_get(tx, invite_id, now)?
                 .ok_or_else(|| Error::not_found("invite", invite_id))?;
             self.require_owner(tx, &actor, &row.invite.account_id)?;
@@ -516,7 +585,12 @@ impl Engine {
                 status: InviteStatus::Cancelled,
                 ..row.invite
             })
-        })
+        })?;
+        self.after_hook(Action::Cancel, now, |tx| {
+            let actor = events::person(tx, Some(&cancelled.account_id), &actor)?;
+            events::about_invite(tx, &cancelled, actor, now)
+        });
+        Ok(cancelled)
     }
 
     /// Verifies a token against the keyring and the invite row it names.
@@ -663,13 +737,29 @@ impl Engine {
     pub fn accept(&self, token_or_link: &str, user_email: &str) -> Result<Member> {
         let email = Email::parse(user_email)?;
         let now = self.now();
-        self.store().write(|tx| {
+        self.before_hook(Action::Accept, now, |tx| {
+            let (claims, row) = self.resolve(tx, token_or_link, now)?;
+            self.usable(&claims, &row, now)?;
+            store::user_by_email(tx, &email)?.ok_or_else(|| Error::not_found("user", &email))?;
+            let me = events::person(tx, Some(&row.invite.account_id), &email)?;
+            let mut ev = events::about_invite(tx, &row.invite, me.clone(), now)?;
+            ev["user"] = me;
+            ev["registering"] = false.into();
+            Ok(ev)
+        })?;
+        let mut accepted = None;
+        let member = self.store().write(|tx| {
             let (claims, row) = self.resolve(tx, token_or_link, now)?;
             self.usable(&claims, &row, now)?;
             let user = store::user_by_email(tx, &email)?
                 .ok_or_else(|| Error::not_found("user", &email))?;
+            accepted = Some(row.invite.clone());
             self.join(tx, &claims, &row, &user, now)
-        })
+        })?;
+        self.after_hook(Action::Accept, now, |tx| {
+            accepted_event(tx, &member, accepted.as_ref(), false, now)
+        });
+        Ok(member)
     }
 
     /// Accepts an invite by registering a new login.
@@ -677,7 +767,17 @@ impl Engine {
         let email = Email::parse(email)?;
         let name = check_name("user name", name, true)?;
         let now = self.now();
-        self.store().write(|tx| {
+        self.before_hook(Action::Accept, now, |tx| {
+            let (claims, row) = self.resolve(tx, token_or_link, now)?;
+            self.usable(&claims, &row, now)?;
+            let me = events::newcomer(&email, &name);
+            let mut ev = events::about_invite(tx, &row.invite, me.clone(), now)?;
+            ev["user"] = me;
+            ev["registering"] = true.into();
+            Ok(ev)
+        })?;
+        let mut accepted = None;
+        let member = self.store().write(|tx| {
             let (claims, row) = self.resolve(tx, token_or_link, now)?;
             self.usable(&claims, &row, now)?;
             if self.cfg.bind_email && email != row.invite.email {
@@ -701,8 +801,13 @@ impl Engine {
                 None,
                 Some(user_summary(&user)),
             )?;
+            accepted = Some(row.invite.clone());
             self.join(tx, &claims, &row, &user, now)
-        })
+        })?;
+        self.after_hook(Action::Accept, now, |tx| {
+            accepted_event(tx, &member, accepted.as_ref(), true, now)
+        });
+        Ok(member)
     }
 
     fn join(
@@ -776,7 +881,13 @@ impl Engine {
     /// Declines an invite (done by the invitee through the link).
     pub fn decline(&self, token_or_link: &str) -> Result<Invite> {
         let now = self.now();
-        self.store().write(|tx| {
+        self.before_hook(Action::Decline, now, |tx| {
+            let (claims, row) = self.resolve(tx, token_or_link, now)?;
+            self.usable(&claims, &row, now)?;
+            let me = events::person(tx, Some(&row.invite.account_id), &row.invite.email)?;
+            events::about_invite(tx, &row.invite, me, now)
+        })?;
+        let declined = self.store().write(|tx| {
             let (claims, row) = self.resolve(tx, token_or_link, now)?;
             self.usable(&claims, &row, now)?;
             let inv = row.invite;
@@ -800,12 +911,22 @@ impl Engine {
                 status: InviteStatus::Declined,
                 ..inv
             })
-        })
+        })?;
+        self.after_hook(Action::Decline, now, |tx| {
+            let me = events::person(tx, Some(&declined.account_id), &declined.email)?;
+            events::about_invite(tx, &declined, me, now)
+        });
+        Ok(declined)
     }
 
     /// Marks every overdue pending invite expired; returns how many.
     pub fn expire_due(&self) -> Result<usize> {
         let now = self.now();
+        if self.hook_wants(Event::before(Action::Expire))
+            || self.hook_wants(Event::after(Action::Expire))
+        {
+            return self.expire_due_hooked(now);
+        }
         self.store().write(|tx| {
             let due = store::invites_expire_due(tx, now)?;
             for (id, account, email) in &due {
@@ -856,7 +977,22 @@ impl Engine {
         let email = Email::parse(user_email)?;
         self.catalogue.validate(permissions)?;
         let now = self.now();
-        self.store().write(|tx| {
+        self.before_hook(Action::Permissions, now, |tx| {
+            self.require_owner(tx, &actor, account)?;
+            let (_, role, old) = require_member(tx, account, &email)?;
+            if role == Role::Owner {
+                return Err(Error::OwnerProtected {
+                    email: email.to_string(),
+                    account: account.into(),
+                    action: "changing permissions",
+                });
+            }
+            let mut ev = member_event(tx, account, &actor, &email, now)?;
+            ev["old_permissions"] = events::permissions(&old);
+            ev["permissions"] = events::permissions(permissions);
+            Ok(ev)
+        })?;
+        let member = self.store().write(|tx| {
             self.require_owner(tx, &actor, account)?;
             let (user, role, old) = require_member(tx, account, &email)?;
             if role == Role::Owner {
@@ -883,7 +1019,13 @@ impl Engine {
                 .into_iter()
                 .find(|m| m.email == email)
                 .ok_or_else(|| Error::Internal("member vanished".into()))
-        })
+        })?;
+        self.after_hook(Action::Permissions, now, |tx| {
+            let mut ev = member_event(tx, account, &actor, &email, now)?;
+            ev["permissions"] = events::permissions(&member.permissions);
+            Ok(ev)
+        });
+        Ok(member)
     }
 
     /// Removes a member's access to an account; the login and its other memberships remain.
@@ -891,6 +1033,19 @@ impl Engine {
         let actor = Email::parse(actor)?;
         let email = Email::parse(user_email)?;
         let now = self.now();
+        self.before_hook(Action::Revoke, now, |tx| {
+            self.require_owner(tx, &actor, account)?;
+            let (_, role, _) = require_member(tx, account, &email)?;
+            if role == Role::Owner {
+                return Err(Error::OwnerProtected {
+                    email: email.to_string(),
+                    account: account.into(),
+                    action: "removing access",
+                });
+            }
+            member_event(tx, account, &actor, &email, now)
+        })?;
+        let mut removed = None;
         self.store().write(|tx| {
             self.require_owner(tx, &actor, account)?;
             let (user, role, old) = require_member(tx, account, &email)?;
@@ -902,6 +1057,7 @@ impl Engine {
                 });
             }
             store::membership_delete(tx, account, user.id)?;
+            removed = Some(old.clone());
             audit(
                 tx,
                 now,
@@ -913,7 +1069,15 @@ impl Engine {
                 None,
             )?;
             Ok(())
-        })
+        })?;
+        self.after_hook(Action::Revoke, now, |tx| {
+            let mut ev = member_event(tx, account, &actor, &email, now)?;
+            ev["permissions"] = removed
+                .as_ref()
+                .map_or(serde_json::Value::Null, events::permissions);
+            Ok(ev)
+        });
+        Ok(())
     }
 
     /// Makes a member the owner; the previous owner stays on as a member with all permissions.
@@ -926,7 +1090,18 @@ impl Engine {
         let actor = Email::parse(actor)?;
         let email = Email::parse(new_owner)?;
         let now = self.now();
-        self.store().write(|tx| {
+        self.before_hook(Action::Transfer, now, |tx| {
+            self.require_owner(tx, &actor, account)?;
+            let (_, role, _) = require_member(tx, account, &email)?;
+            if role == Role::Owner {
+                return Err(Error::InvalidArgument {
+                    field: "new owner",
+                    message: format!("{email} already owns account {account}"),
+                });
+            }
+            member_event(tx, account, &actor, &email, now)
+        })?;
+        let acct = self.store().write(|tx| {
             let (acct, owner_id) = self.require_owner(tx, &actor, account)?;
             let (user, role, _) = require_member(tx, account, &email)?;
             if role == Role::Owner {
@@ -952,7 +1127,11 @@ impl Engine {
                 owner: email.clone(),
                 ..acct
             })
-        })
+        })?;
+        self.after_hook(Action::Transfer, now, |tx| {
+            member_event(tx, account, &actor, &email, now)
+        });
+        Ok(acct)
     }
 
     /// Whether `user_email` holds permission `key` on `account`. The owner and members with all
@@ -1105,4 +1284,214 @@ fn check_name(field: &'static str, name: &str, may_be_empty: bool) -> Result<Str
         });
     }
     Ok(n.to_string())
+}
+
+// ---------- hooks ----------
+
+impl Engine {
+    /// Whether a hook script listens to `event`; false, at no cost, when no hooks are configured.
+    fn hook_wants(&self, event: Event) -> bool {
+        self.hooks.as_ref().is_some_and(|h| h.wants(event))
+    }
+
+    /// Runs the before-handlers of `action` on the data `build` reads from one snapshot (nothing
+    /// is read when no script listens). `build` repeats the checks that data depends on, so
+    /// hooks only see operations that could go ahead; the transaction checks again. A veto or a
+    /// failing hook leaves exactly one audit entry (`hook.deny` or `hook.fail`), written in a
+    /// transaction of its own, and nothing else.
+    fn before_hook(
+        &self,
+        action: Action,
+        now: i64,
+        build: impl FnOnce(&Connection) -> Result<serde_json::Value>,
+    ) -> Result<Verdict> {
+        let event = Event::before(action);
+        let hooks = match &self.hooks {
+            Some(h) if h.wants(event) => h,
+            _ => return Ok(Verdict::default()),
+        };
+        let data = self.store().read(|tx| build(tx))?;
+        let data = events::with_header(event, now, data);
+        hooks
+            .before(event, &data, now)
+            .inspect_err(|e| self.record_hook_denial(event, &data, e, now))
+    }
+
+    /// Runs the after-handlers of `action` once the operation has committed. They observe only:
+    /// nothing they do changes the outcome, and their failures are logged.
+    fn after_hook(
+        &self,
+        action: Action,
+        now: i64,
+        build: impl FnOnce(&Connection) -> Result<serde_json::Value>,
+    ) {
+        let event = Event::after(action);
+        let hooks = match &self.hooks {
+            Some(h) if h.wants(event) => h,
+            _ => return,
+        };
+        let data = self.store().read(|tx| build(tx));
+        match data {
+            Ok(data) => hooks.after(event, &events::with_header(event, now, data), now),
+            Err(e) => {
+                log::warn!(target: "cohort::hooks", "{event}: could not read the event's data: {e}")
+            }
+        }
+    }
+
+    /// The audit entry of a veto (`hook.deny`) or of a failing hook that denied (`hook.fail`):
+    /// old value the event, new value `script: reason`.
+    fn record_hook_denial(&self, event: Event, data: &serde_json::Value, e: &Error, now: i64) {
+        let (action, script, reason) = match e {
+            Error::HookDenied { script, reason } => ("hook.deny", script, reason),
+            Error::HookFailed { script, message } => ("hook.fail", script, message),
+            _ => return,
+        };
+        let actor = data["actor"]["email"].as_str().unwrap_or(PANEL_ACTOR);
+        let written = self.store().write(|tx| {
+            audit(
+                tx,
+                now,
+                actor,
+                data["account"]["id"].as_str(),
+                action,
+                data["email"].as_str(),
+                Some(event.name().to_string()),
+                Some(format!("{script}: {reason}")),
+            )
+        });
+        if let Err(err) = written {
+            log::error!(target: "cohort::hooks", "could not record {action} of {event}: {err}");
+        }
+    }
+
+    /// [`Engine::expire_due`] when scripts watch expiry: each due invite is an event of its own.
+    /// A veto keeps that invite stored as pending (it still reads as expired and cannot be
+    /// accepted); a later sweep asks again.
+    fn expire_due_hooked(&self, now: i64) -> Result<usize> {
+        let due = self.store().read(|tx| events::due_invites(tx, now))?;
+        let mut allowed = Vec::with_capacity(due.len());
+        for inv in due {
+            match self.before_hook(Action::Expire, now, |tx| expire_event(tx, &inv, now)) {
+                Ok(_) => allowed.push(inv),
+                Err(Error::HookDenied { .. } | Error::HookFailed { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let expired = self.store().write(|tx| {
+            let mut done = Vec::with_capacity(allowed.len());
+            for inv in allowed {
+                // A resend since the snapshot may have renewed it.
+                let still_due = store::invite_get(tx, inv.id, now)?.is_some_and(|r| {
+                    r.stored_status == InviteStatus::Pending && r.invite.expires_at <= now
+                });
+                if still_due
+                    && store::invite_close(tx, inv.id, InviteStatus::Expired, now, None, None)?
+                {
+                    audit(
+                        tx,
+                        now,
+                        SYSTEM_ACTOR,
+                        Some(&inv.account_id),
+                        "invite.expire",
+                        Some(inv.email.as_str()),
+                        Some(format!("invite {} pending", inv.id)),
+                        Some("expired".into()),
+                    )?;
+                    done.push(Invite {
+                        status: InviteStatus::Expired,
+                        ..inv
+                    });
+                }
+            }
+            Ok(done)
+        })?;
+        for inv in &expired {
+            self.after_hook(Action::Expire, now, |tx| expire_event(tx, inv, now));
+        }
+        Ok(expired.len())
+    }
+}
+
+/// The data of `before_invite` and `after_invite`.
+#[allow(clippy::too_many_arguments)]
+fn invite_event(
+    tx: &Connection,
+    account: &str,
+    actor: &Email,
+    email: &Email,
+    permissions: &Permissions,
+    now: i64,
+    ttl: i64,
+    issued: Option<&Invite>,
+) -> Result<serde_json::Value> {
+    let mut ev = serde_json::json!({
+        "account": events::account(tx, account, now)?,
+        "actor": events::person(tx, Some(account), actor)?,
+        "email": email.as_str(),
+        "invitee": events::person(tx, Some(account), email)?,
+        "permissions": events::permissions(permissions),
+        "expires_at": now + ttl,
+        "ttl": ttl,
+    });
+    if let Some(i) = issued {
+        ev["invite_id"] = i.id.into();
+        ev["invite"] = events::invite(i);
+    }
+    Ok(ev)
+}
+
+/// The data of events about a member: revoke, permissions, transfer.
+fn member_event(
+    tx: &Connection,
+    account: &str,
+    actor: &Email,
+    email: &Email,
+    now: i64,
+) -> Result<serde_json::Value> {
+    let member = events::person(tx, Some(account), email)?;
+    Ok(serde_json::json!({
+        "account": events::account(tx, account, now)?,
+        "actor": events::person(tx, Some(account), actor)?,
+        "email": email.as_str(),
+        "permissions": member["permissions"].clone(),
+        "role": member["role"].clone(),
+        "member": member,
+    }))
+}
+
+/// The data of `after_accept`.
+fn accepted_event(
+    tx: &Connection,
+    m: &Member,
+    invite: Option<&Invite>,
+    registering: bool,
+    now: i64,
+) -> Result<serde_json::Value> {
+    let me = events::person(tx, Some(&m.account_id), &m.email)?;
+    let mut ev = match invite {
+        Some(i) => {
+            let closed = Invite {
+                status: InviteStatus::Accepted,
+                accepted_by: Some(m.email.clone()),
+                ..i.clone()
+            };
+            events::about_invite(tx, &closed, me.clone(), now)?
+        }
+        None => serde_json::json!({
+            "account": events::account(tx, &m.account_id, now)?,
+            "actor": me.clone(),
+            "email": m.email.as_str(),
+        }),
+    };
+    ev["user"] = me;
+    ev["registering"] = registering.into();
+    ev["permissions"] = events::permissions(&m.permissions);
+    ev["role"] = events::role(m.role);
+    Ok(ev)
+}
+
+/// The data of `before_expire` and `after_expire`.
+fn expire_event(tx: &Connection, inv: &Invite, now: i64) -> Result<serde_json::Value> {
+    events::about_invite(tx, inv, events::machine(SYSTEM_ACTOR), now)
 }

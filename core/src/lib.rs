@@ -17,6 +17,7 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod hooks;
 pub mod model;
 pub mod permissions;
 pub mod store;

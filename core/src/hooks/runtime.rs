@@ -1,0 +1,659 @@
+//! Loading scripts, noticing changes, and firing events through the sandboxed VM.
+
+use super::convert::{self, Changes};
+use super::sandbox::{lock, CallState, Vm, MEMORY_ERROR};
+use super::{Event, HooksConfig, Phase, TestReport};
+use crate::model::Permissions;
+use mlua::chunk::ChunkMode;
+use mlua::{Function, MultiValue, Value};
+use serde::Serialize;
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// What `cohort hooks check` says about one script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScriptReport {
+    /// File name, such as `10-allowed-domains.lua`.
+    pub name: String,
+    /// Events the script registers handlers for.
+    pub events: Vec<String>,
+    /// The compile or load error, with file and line.
+    pub error: Option<String>,
+}
+
+struct Script {
+    name: String,
+    chunk: Option<Function>,
+    /// Bit set of [`Event::bit`] the top level registered.
+    events: u32,
+    error: Option<String>,
+}
+
+/// (file name, size, modification time) of every script, to notice changes.
+type Fingerprint = Vec<(String, u64, Option<SystemTime>)>;
+
+pub(crate) struct Runtime {
+    cfg: HooksConfig,
+    catalogue_keys: Vec<String>,
+    state: Arc<CallState>,
+    vm: Result<Vm, String>,
+    scripts: Vec<Script>,
+    /// Why the directory could not be read, if it could not.
+    dir_error: Option<String>,
+    fingerprint: Fingerprint,
+    checked_at: Instant,
+    /// Memory in use once every script is loaded.
+    baseline: usize,
+}
+
+/// The scripts of `dir`, in name order, with what identifies their current content.
+fn scan(dir: &Path) -> Result<(Vec<PathBuf>, Fingerprint), String> {
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "lua") && p.is_file())
+        .collect();
+    files.sort();
+    let fp = files
+        .iter()
+        .map(|p| {
+            let meta = std::fs::metadata(p).ok();
+            (
+                file_name(p),
+                meta.as_ref().map_or(0, |m| m.len()),
+                meta.and_then(|m| m.modified().ok()),
+            )
+        })
+        .collect();
+    Ok((files, fp))
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+impl Runtime {
+    /// Reads, compiles and runs the top level of every script. Never fails: a broken directory
+    /// or script is recorded and makes every before-event fail closed.
+    pub fn load(cfg: &HooksConfig, catalogue_keys: Vec<String>) -> Runtime {
+        let state = Arc::new(CallState::new(cfg.max_return));
+        let vm = Vm::new(state.clone(), cfg.memory)
+            .map_err(|e| format!("cannot start the hook VM: {}", first_line(&e.to_string())));
+        let mut rt = Runtime {
+            cfg: cfg.clone(),
+            catalogue_keys,
+            state,
+            vm,
+            scripts: Vec::new(),
+            dir_error: None,
+            fingerprint: Vec::new(),
+            checked_at: Instant::now(),
+            baseline: 0,
+        };
+        let files = match scan(&cfg.dir) {
+            Ok((files, fp)) => {
+                rt.fingerprint = fp;
+                files
+            }
+            Err(e) => {
+                rt.dir_error = Some(e);
+                return rt;
+            }
+        };
+        for path in files {
+            let script = rt.load_script(&path);
+            rt.scripts.push(script);
+        }
+        if let Ok(vm) = &rt.vm {
+            vm.lua.gc_collect().ok();
+            rt.baseline = vm.lua.used_memory();
+            if let Err(e) = vm.lua.set_memory_limit(rt.baseline + cfg.memory) {
+                rt.vm = Err(format!("cannot limit the hook VM's memory: {e}"));
+            }
+        }
+        rt
+    }
+
+    fn load_script(&self, path: &Path) -> Script {
+        let name = file_name(path);
+        let mut script = Script {
+            name: name.clone(),
+            chunk: None,
+            events: 0,
+            error: None,
+        };
+        let vm = match &self.vm {
+            Ok(vm) => vm,
+            Err(e) => {
+                script.error = Some(e.clone());
+                return script;
+            }
+        };
+        let text = match std::fs::metadata(path) {
+            Ok(m) if m.len() > super::MAX_SCRIPT_BYTES => Err(format!(
+                "{name}: {} bytes, over the limit of {} for a script",
+                m.len(),
+                super::MAX_SCRIPT_BYTES
+            )),
+            _ => std::fs::read(path).map_err(|e| format!("{name}: {e}")),
+        };
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => {
+                script.error = Some(e);
+                return script;
+            }
+        };
+        // Text only: a file holding bytecode is refused by the loader.
+        let chunk = vm
+            .new_env()
+            .and_then(|env| {
+                vm.lua
+                    .load(&text[..])
+                    .set_name(format!("@{name}"))
+                    .set_mode(ChunkMode::Text)
+                    .set_environment(env)
+                    .into_function()
+            })
+            .map_err(|e| describe(&e, &name, None, None));
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                script.error = Some(e);
+                return script;
+            }
+        };
+        // Run the top level once, under the budgets, to learn which events it handles.
+        self.state.arm(self.cfg.deadline, 0);
+        *lock(&self.state.script) = name.clone();
+        let registered = self.instantiate(vm, &chunk);
+        self.state.disarm();
+        match registered {
+            Ok(handlers) => {
+                script.events = handlers.iter().fold(0, |acc, (e, _)| acc | e.bit());
+                script.chunk = Some(chunk);
+            }
+            Err(e) => script.error = Some(self.failure(&e, &name, None)),
+        }
+        script
+    }
+
+    /// Runs a fresh copy of a script's top level with a new, empty global table and returns the
+    /// handlers it registered.
+    fn instantiate(&self, vm: &Vm, chunk: &Function) -> mlua::Result<Vec<(Event, Function)>> {
+        let f = chunk.deep_clone()?;
+        f.set_environment(vm.new_env()?)?;
+        lock(&self.state.handlers).clear();
+        self.state.registering.store(true, Relaxed);
+        let r = f.call::<()>(());
+        self.state.registering.store(false, Relaxed);
+        let handlers = std::mem::take(&mut *lock(&self.state.handlers));
+        r.map(|()| handlers)
+    }
+
+    /// Notices changed, added or removed scripts (at most once per `reload_check`) and reloads.
+    pub fn refresh(&mut self) {
+        if self.checked_at.elapsed() < self.cfg.reload_check {
+            return;
+        }
+        self.checked_at = Instant::now();
+        let changed = match scan(&self.cfg.dir) {
+            Ok((_, fp)) => fp != self.fingerprint || self.dir_error.is_some(),
+            Err(e) => self.dir_error.as_ref() != Some(&e),
+        };
+        if changed {
+            log::info!(target: "cohort::hooks", "scripts in {} changed; reloading", self.cfg.dir.display());
+            *self = Runtime::load(&self.cfg, std::mem::take(&mut self.catalogue_keys));
+        }
+    }
+
+    fn broken(&self) -> Option<(String, String)> {
+        if let Err(e) = &self.vm {
+            return Some(("(hooks)".into(), e.clone()));
+        }
+        if let Some(e) = &self.dir_error {
+            return Some(("(hooks)".into(), e.clone()));
+        }
+        self.scripts
+            .iter()
+            .find_map(|s| s.error.as_ref().map(|e| (s.name.clone(), e.clone())))
+    }
+
+    /// Whether firing `event` could do anything: a script listens, or (for before-events) a
+    /// broken script must make it fail closed.
+    pub fn wants(&self, event: Event) -> bool {
+        (event.phase == Phase::Before && self.broken().is_some())
+            || self.scripts.iter().any(|s| s.events & event.bit() != 0)
+    }
+
+    pub fn reports(&self) -> Vec<ScriptReport> {
+        let mut out: Vec<ScriptReport> = self
+            .scripts
+            .iter()
+            .map(|s| ScriptReport {
+                name: s.name.clone(),
+                events: Event::all()
+                    .filter(|e| s.events & e.bit() != 0)
+                    .map(|e| e.name().to_string())
+                    .collect(),
+                error: s.error.clone(),
+            })
+            .collect();
+        if let Some(e) = self
+            .dir_error
+            .clone()
+            .or_else(|| self.vm.as_ref().err().cloned())
+        {
+            out.insert(
+                0,
+                ScriptReport {
+                    name: "(hooks)".into(),
+                    events: Vec::new(),
+                    error: Some(e),
+                },
+            );
+        }
+        out
+    }
+
+    /// Fires `event` through every listening script, in name order, under one deadline.
+    pub fn fire(&mut self, event: Event, data: &Json, now: i64) -> TestReport {
+        let started = Instant::now();
+        let mut report = TestReport {
+            event: event.name().into(),
+            decision: "allow".into(),
+            script: None,
+            reason: None,
+            permissions: None,
+            expires_at: None,
+            elapsed_us: 0,
+            memory_bytes: 0,
+            memory_in_use: 0,
+            interrupts: 0,
+            handlers: 0,
+            logs: Vec::new(),
+        };
+        let vm = match &self.vm {
+            Ok(vm) => vm,
+            Err(e) => {
+                if event.phase == Phase::Before {
+                    fail(&mut report, "(hooks)", e.clone());
+                }
+                return report;
+            }
+        };
+        if let (Phase::Before, Some((script, e))) = (event.phase, self.broken()) {
+            fail(&mut report, &script, e);
+            return report;
+        }
+        let mem_before = vm.lua.used_memory();
+        self.state.arm(self.cfg.deadline, now);
+        let mut data = std::borrow::Cow::Borrowed(data);
+        let mut ev: Option<Value> = None;
+        'scripts: for script in &self.scripts {
+            let chunk = match &script.chunk {
+                Some(c) if script.events & event.bit() != 0 => c,
+                _ => continue,
+            };
+            *lock(&self.state.script) = script.name.clone();
+            let handlers = match self.instantiate(vm, chunk) {
+                Ok(h) => h,
+                Err(e) => {
+                    let msg = self.failure(&e, &script.name, None);
+                    if self.settle(&mut report, event, &script.name, msg) {
+                        break 'scripts;
+                    }
+                    continue;
+                }
+            };
+            for (_, handler) in handlers.into_iter().filter(|(e, _)| *e == event) {
+                let line = handler.info().line_defined;
+                let arg = match &ev {
+                    Some(v) => v.clone(),
+                    None => match convert::to_lua(&vm.lua, &data) {
+                        Ok(v) => ev.insert(v).clone(),
+                        Err(e) => {
+                            let msg = format!("event data: {}", strip_kind(&e.to_string()));
+                            fail(&mut report, "(hooks)", msg);
+                            break 'scripts;
+                        }
+                    },
+                };
+                report.handlers += 1;
+                *lock(&self.state.denial) = None;
+                let result = handler.call::<MultiValue>(arg);
+                if let Some(reason) = lock(&self.state.denial).take() {
+                    if event.phase == Phase::Before {
+                        report.decision = "deny".into();
+                        report.script = Some(script.name.clone());
+                        report.reason = Some(reason);
+                        break 'scripts;
+                    }
+                    let msg = format!(
+                        "{}:{}: cohort.deny has no effect in {event}: after-handlers observe only",
+                        script.name,
+                        line.unwrap_or(0)
+                    );
+                    if self.settle(&mut report, event, &script.name, msg) {
+                        break 'scripts;
+                    }
+                    continue;
+                }
+                let values = match result {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let msg = self.failure(&e, &script.name, line);
+                        if self.settle(&mut report, event, &script.name, msg) {
+                            break 'scripts;
+                        }
+                        continue;
+                    }
+                };
+                if let Some(msg) = self.budget_failure(&script.name, line) {
+                    if self.settle(&mut report, event, &script.name, msg) {
+                        break 'scripts;
+                    }
+                    continue;
+                }
+                if event.phase == Phase::After {
+                    continue;
+                }
+                let at = format!("{}:{}", script.name, line.unwrap_or(0));
+                match self.interpret(event, values, &data, now) {
+                    Ok(None) => {}
+                    Ok(Some(changed)) => {
+                        data = std::borrow::Cow::Owned(changed);
+                        ev = None;
+                    }
+                    Err(Decision::Deny(reason)) => {
+                        report.decision = "deny".into();
+                        report.script = Some(script.name.clone());
+                        report.reason = Some(reason);
+                        break 'scripts;
+                    }
+                    Err(Decision::Fail(msg)) => {
+                        fail(
+                            &mut report,
+                            &script.name,
+                            format!("{at}: handler of {event} {msg}"),
+                        );
+                        break 'scripts;
+                    }
+                }
+            }
+        }
+        self.state.disarm();
+        if report.decision == "allow" && event == Event::before(super::Action::Invite) {
+            if let std::borrow::Cow::Owned(d) = &data {
+                report.permissions = d
+                    .get("permissions")
+                    .and_then(convert::permissions_from_json);
+                report.expires_at = d.get("expires_at").and_then(Json::as_i64);
+            }
+        }
+        let used = vm.lua.used_memory();
+        report.elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        report.memory_bytes = used.saturating_sub(mem_before) as u64;
+        report.memory_in_use = used as u64;
+        report.interrupts = self.state.interrupts.load(Relaxed);
+        report.logs = std::mem::take(&mut *lock(&self.state.logs));
+        drop(ev);
+        // Keep garbage from piling up towards the limit between calls.
+        if used > self.baseline + self.cfg.memory / 4 {
+            vm.lua.gc_collect().ok();
+        }
+        report
+    }
+
+    /// Records a failure. Before-events stop at the first; after-events log it and go on with
+    /// the other scripts unless the budget is gone. Returns whether to stop.
+    fn settle(&self, report: &mut TestReport, event: Event, script: &str, msg: String) -> bool {
+        if event.phase == Phase::After {
+            log::warn!(target: "cohort::hooks", "{event}: hook {script} failed: {msg}");
+        }
+        if report.decision != "error" {
+            fail(report, script, msg);
+        }
+        event.phase == Phase::Before
+            || self.state.tripped.load(Relaxed)
+            || self.state.memory_blown.load(Relaxed)
+    }
+
+    /// The failure a blown budget means, even when the script caught the error and returned.
+    fn budget_failure(&self, script: &str, line: Option<usize>) -> Option<String> {
+        if self.state.tripped.load(Relaxed) {
+            let at = lock(&self.state.tripped_at)
+                .clone()
+                .filter(|a| a.starts_with(&format!("{script}:")))
+                .unwrap_or_else(|| format!("{script}:{}", line.unwrap_or(0)));
+            return Some(format!(
+                "{at}: deadline of {} ms exceeded (hooks.deadline)",
+                self.cfg.deadline.as_millis()
+            ));
+        }
+        if self.state.memory_blown.load(Relaxed) {
+            return Some(format!(
+                "{script}:{}: memory limit of {} exceeded (hooks.memory)",
+                line.unwrap_or(0),
+                human_size(self.cfg.memory)
+            ));
+        }
+        None
+    }
+
+    /// The message of a failed call: budget failures first, then the error with its location.
+    fn failure(&self, e: &mlua::Error, script: &str, line: Option<usize>) -> String {
+        if is_memory_error(e) {
+            self.state.memory_blown.store(true, Relaxed);
+        }
+        if let Some(msg) = self.budget_failure(script, line) {
+            return msg;
+        }
+        describe(e, script, line, None)
+    }
+
+    /// What a before-handler's return values mean.
+    fn interpret(
+        &self,
+        event: Event,
+        values: MultiValue,
+        data: &Json,
+        now: i64,
+    ) -> Result<Option<Json>, Decision> {
+        let max = self.cfg.max_return;
+        let mut vals: Vec<Value> = values.into_iter().collect();
+        while matches!(vals.last(), Some(Value::Nil)) {
+            vals.pop();
+        }
+        match vals.as_slice() {
+            [] | [Value::Boolean(true)] => Ok(None),
+            [Value::Boolean(false)] => Err(Decision::Deny("no reason given".into())),
+            [Value::Boolean(false), Value::String(s)] => {
+                if s.as_bytes().len() > max {
+                    Err(Decision::Fail(format!(
+                        "returned a reason of {} bytes, over the limit of {max} (hooks.max_return)",
+                        s.as_bytes().len()
+                    )))
+                } else {
+                    Err(Decision::Deny(s.to_string_lossy()))
+                }
+            }
+            [Value::Table(t)] if event == Event::before(super::Action::Invite) => {
+                let changes = convert::changes_from_table(t, max).map_err(Decision::Fail)?;
+                self.narrow(data, changes, now).map(Some).map_err(Decision::Fail)
+            }
+            [Value::String(s)] if s.as_bytes().len() > max => Err(Decision::Fail(format!(
+                "returned a string of {} bytes; a before-handler returns nothing, true, or false and a reason",
+                s.as_bytes().len()
+            ))),
+            [Value::Table(_)] => Err(Decision::Fail(
+                "returned a table; only before_invite may return a table of changes".into(),
+            )),
+            other => Err(Decision::Fail(format!(
+                "returned {}; a before-handler returns nothing, true, or false and a reason",
+                describe_values(other)
+            ))),
+        }
+    }
+
+    /// Applies a `before_invite` narrowing to the event data; widening is an error.
+    fn narrow(&self, data: &Json, c: Changes, now: i64) -> Result<Json, String> {
+        let mut out = data.clone();
+        if let Some(p) = c.permissions {
+            let current = data
+                .get("permissions")
+                .and_then(convert::permissions_from_json)
+                .ok_or("the event has no permissions to narrow")?;
+            if let Permissions::Keys(keys) = &p {
+                if keys.is_empty() {
+                    return Err("returned an empty permission list; deny the invite instead".into());
+                }
+                if let Some(k) = keys.iter().find(|k| !self.catalogue_keys.contains(k)) {
+                    return Err(format!("returned unknown permission {k:?}"));
+                }
+            }
+            if !current.covers(&p) {
+                return Err(format!(
+                    "tried to widen the permissions from {} to {}; hooks may only narrow them",
+                    current.to_text(),
+                    p.to_text()
+                ));
+            }
+            out["permissions"] = convert::permissions_to_json(&p);
+        }
+        let current_exp = data.get("expires_at").and_then(Json::as_i64);
+        let mut new_exp = None;
+        if let Some(ttl) = c.ttl {
+            new_exp = Some(now.saturating_add(ttl));
+        }
+        if let Some(e) = c.expires_at {
+            new_exp = Some(new_exp.map_or(e, |n: i64| n.min(e)));
+        }
+        if let Some(e) = new_exp {
+            let cur = current_exp.ok_or("the event has no expiry to shorten")?;
+            if e > cur {
+                return Err(format!(
+                    "tried to extend the expiry from {cur} to {e}; hooks may only shorten it"
+                ));
+            }
+            if e <= now {
+                return Err(format!(
+                    "returned an expiry ({e}) that is not in the future (now is {now})"
+                ));
+            }
+            out["expires_at"] = Json::from(e);
+            if out.get("ttl").is_some() {
+                out["ttl"] = Json::from(e - now);
+            }
+        }
+        Ok(out)
+    }
+}
+
+enum Decision {
+    Deny(String),
+    Fail(String),
+}
+
+fn fail(report: &mut TestReport, script: &str, msg: String) {
+    report.decision = "error".into();
+    report.script = Some(script.to_string());
+    report.reason = Some(msg);
+}
+
+fn describe_values(v: &[Value]) -> String {
+    match v {
+        [one] => format!("a {}", one.type_name()),
+        many => format!(
+            "{} values ({})",
+            many.len(),
+            many.iter()
+                .take(4)
+                .map(|x| x.type_name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn is_memory_error(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::MemoryError(_) => true,
+        mlua::Error::RuntimeError(m) => first_line(m).ends_with(MEMORY_ERROR),
+        mlua::Error::CallbackError { cause, .. } => is_memory_error(cause),
+        mlua::Error::WithContext { cause, .. } => is_memory_error(cause),
+        _ => false,
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+/// Drops the "runtime error: " style prefix mlua puts before Lua's own message.
+fn strip_kind(s: &str) -> &str {
+    for p in ["runtime error: ", "syntax error: ", "memory error: "] {
+        if let Some(rest) = s.strip_prefix(p) {
+            return rest;
+        }
+    }
+    s
+}
+
+/// `script:line: message` for an error, finding the line in Lua's message or traceback.
+fn describe(e: &mlua::Error, script: &str, line: Option<usize>, tb: Option<&str>) -> String {
+    match e {
+        mlua::Error::CallbackError { traceback, cause } => {
+            describe(cause, script, line, Some(tb.unwrap_or(traceback)))
+        }
+        mlua::Error::WithContext { cause, .. } => describe(cause, script, line, tb),
+        _ => {
+            let full = e.to_string();
+            let msg = strip_kind(first_line(&full)).trim();
+            let prefix = format!("{script}:");
+            if has_location(msg, &prefix) {
+                return msg.to_string();
+            }
+            let from_tb = tb
+                .into_iter()
+                .chain(std::iter::once(full.as_str()))
+                .flat_map(str::lines)
+                .find_map(|l| location_in(l.trim(), &prefix));
+            match (from_tb, line) {
+                (Some(at), _) => format!("{at}: {msg}"),
+                (None, Some(l)) => format!("{script}:{l}: {msg}"),
+                (None, None) => format!("{script}: {msg}"),
+            }
+        }
+    }
+}
+
+/// Whether `msg` starts with `script:<digits>:`.
+fn has_location(msg: &str, prefix: &str) -> bool {
+    msg.strip_prefix(prefix).is_some_and(|rest| {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        digits > 0 && rest[digits..].starts_with(':')
+    })
+}
+
+/// `script:<digits>` found at the start of a traceback line.
+fn location_in(line: &str, prefix: &str) -> Option<String> {
+    let rest = line.strip_prefix(prefix)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (!digits.is_empty()).then(|| format!("{prefix}{digits}"))
+}
+
+fn human_size(n: usize) -> String {
+    if n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n % (1 << 10) == 0 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}

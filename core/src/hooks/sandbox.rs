@@ -1,0 +1,443 @@
+//! The hook VM: Luau with an allowlisted environment, read-only libraries, and budgets that are
+//! in place before any script runs.
+//!
+//! What a script can reach is built here, name by name: the base functions below, `string`,
+//! `table`, `math`, `utf8`, `coroutine`, `os.time`/`os.date`/`os.clock`, and `cohort`. Nothing
+//! else exists for it: no `io`, `os.execute`, `os.getenv`, `require`, `package`, `load`,
+//! `loadstring`, `dofile`, `loadfile`, `getfenv`, `setfenv`, `debug`, `newproxy`.
+//! `collectgarbage` answers `"count"` only. Every table a script can reach from its globals, and
+//! the string metatable, is read-only; each event gives each script a fresh global table, so
+//! nothing a call writes is seen by the next.
+//!
+//! `pcall`, `xpcall` and `coroutine.resume` are wrapped: once the deadline has passed, memory ran
+//! out, or `cohort.deny` was called, the error they catch is raised again, so a script cannot
+//! swallow a blown budget or a veto.
+
+use super::{Event, LogLine};
+use mlua::chunk::ChunkMode;
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, VmState};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// What Luau reports when an allocation is refused.
+pub(crate) const MEMORY_ERROR: &str = "not enough memory";
+/// Most log lines one event keeps; later ones are counted, not kept.
+const MAX_LOG_LINES: usize = 100;
+/// Longest log message kept, in bytes.
+const MAX_LOG_BYTES: usize = 1024;
+
+const BASE: &[&str] = &[
+    "assert",
+    "error",
+    "getmetatable",
+    "ipairs",
+    "next",
+    "pairs",
+    "rawequal",
+    "rawget",
+    "rawlen",
+    "rawset",
+    "select",
+    "setmetatable",
+    "tonumber",
+    "tostring",
+    "type",
+    "typeof",
+    "unpack",
+];
+const STRING: &[&str] = &[
+    "byte", "char", "find", "format", "gmatch", "gsub", "len", "lower", "match", "pack",
+    "packsize", "rep", "reverse", "split", "sub", "unpack", "upper",
+];
+const TABLE: &[&str] = &[
+    "clear", "clone", "concat", "create", "find", "foreach", "foreachi", "freeze", "getn",
+    "insert", "isfrozen", "maxn", "move", "pack", "remove", "sort", "unpack",
+];
+// Not `randomseed`: the generator's state would carry over from one call to the next.
+const MATH: &[&str] = &[
+    "abs", "acos", "asin", "atan", "atan2", "ceil", "clamp", "cos", "cosh", "deg", "exp", "floor",
+    "fmod", "frexp", "huge", "isfinite", "isinf", "isnan", "ldexp", "lerp", "log", "log10", "map",
+    "max", "min", "modf", "noise", "pi", "pow", "rad", "random", "round", "sign", "sin", "sinh",
+    "sqrt", "tan", "tanh",
+];
+const UTF8: &[&str] = &["char", "charpattern", "codepoint", "codes", "len", "offset"];
+const OS: &[&str] = &["clock", "date", "time"];
+const COROUTINE: &[&str] = &[
+    "close",
+    "create",
+    "isyieldable",
+    "running",
+    "status",
+    "wrap",
+    "yield",
+];
+
+/// Re-raises budget errors and vetoes that `pcall`, `xpcall` or `coroutine.resume` caught.
+const WRAPPERS: &str = r#"
+local rawpcall, rawxpcall, rawresume, blown, rawerror = ...
+local function pass(ok, ...)
+    if not ok and blown((...)) then
+        rawerror((...), 0)
+    end
+    return ok, ...
+end
+local function pcall(f, ...)
+    return pass(rawpcall(f, ...))
+end
+local function xpcall(f, handler, ...)
+    return pass(rawxpcall(f, function(e)
+        if blown(e) then
+            return e
+        end
+        return handler(e)
+    end, ...))
+end
+local function resume(co, ...)
+    return pass(rawresume(co, ...))
+end
+return pcall, xpcall, resume
+"#;
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// State shared between the runtime and the Rust functions scripts call, for one event at a time.
+pub(crate) struct CallState {
+    epoch: Instant,
+    /// Nanoseconds after `epoch` when the current call must stop; `u64::MAX` when no call runs.
+    deadline_ns: AtomicU64,
+    deadline: Mutex<Duration>,
+    pub tripped: AtomicBool,
+    /// `script:line` where the deadline was noticed.
+    pub tripped_at: Mutex<Option<String>>,
+    pub memory_blown: AtomicBool,
+    pub interrupts: AtomicU64,
+    pub denial: Mutex<Option<String>>,
+    /// True while a script's top level runs (the only time `cohort.on` may be called).
+    pub registering: AtomicBool,
+    pub handlers: Mutex<Vec<(Event, Function)>>,
+    pub now: AtomicI64,
+    pub logs: Mutex<Vec<LogLine>>,
+    pub dropped_logs: AtomicU64,
+    pub script: Mutex<String>,
+    pub max_return: usize,
+}
+
+impl CallState {
+    pub fn new(max_return: usize) -> CallState {
+        CallState {
+            epoch: Instant::now(),
+            deadline_ns: AtomicU64::new(u64::MAX),
+            deadline: Mutex::new(Duration::ZERO),
+            tripped: AtomicBool::new(false),
+            tripped_at: Mutex::new(None),
+            memory_blown: AtomicBool::new(false),
+            interrupts: AtomicU64::new(0),
+            denial: Mutex::new(None),
+            registering: AtomicBool::new(false),
+            handlers: Mutex::new(Vec::new()),
+            now: AtomicI64::new(0),
+            logs: Mutex::new(Vec::new()),
+            dropped_logs: AtomicU64::new(0),
+            script: Mutex::new(String::new()),
+            max_return,
+        }
+    }
+
+    /// Starts the budget of one event.
+    pub fn arm(&self, deadline: Duration, now: i64) {
+        self.tripped.store(false, Relaxed);
+        *lock(&self.tripped_at) = None;
+        self.memory_blown.store(false, Relaxed);
+        self.interrupts.store(0, Relaxed);
+        *lock(&self.denial) = None;
+        self.now.store(now, Relaxed);
+        self.dropped_logs.store(0, Relaxed);
+        lock(&self.logs).clear();
+        *lock(&self.deadline) = deadline;
+        let end = self.epoch.elapsed().saturating_add(deadline).as_nanos();
+        self.deadline_ns
+            .store(u64::try_from(end).unwrap_or(u64::MAX - 1), Relaxed);
+    }
+
+    pub fn disarm(&self) {
+        self.deadline_ns.store(u64::MAX, Relaxed);
+    }
+
+    pub fn deadline(&self) -> Duration {
+        *lock(&self.deadline)
+    }
+
+    fn past_deadline(&self) -> bool {
+        let dl = self.deadline_ns.load(Relaxed);
+        dl != u64::MAX && self.epoch.elapsed().as_nanos() >= u128::from(dl)
+    }
+
+    /// Whether the current call must end now, whatever the script catches.
+    pub fn blown(&self) -> bool {
+        self.tripped.load(Relaxed)
+            || self.memory_blown.load(Relaxed)
+            || lock(&self.denial).is_some()
+    }
+
+    fn log(&self, level: &str, message: &str) {
+        let script = lock(&self.script).clone();
+        let message = truncate(message, MAX_LOG_BYTES);
+        let lvl = match level {
+            "debug" => log::Level::Debug,
+            "info" => log::Level::Info,
+            "warn" => log::Level::Warn,
+            _ => log::Level::Error,
+        };
+        log::log!(target: "cohort::hooks", lvl, "{script}: {message}");
+        let mut logs = lock(&self.logs);
+        if logs.len() < MAX_LOG_LINES {
+            logs.push(LogLine {
+                script,
+                level: level.into(),
+                message,
+            });
+        } else {
+            self.dropped_logs.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// A ready VM: the Lua state and the metatable every per-call global table gets.
+pub(crate) struct Vm {
+    pub lua: Lua,
+    /// `{ __index = <the read-only allowlisted globals> }`, itself read-only.
+    pub env_meta: Table,
+}
+
+impl Vm {
+    /// Builds the VM. Budgets (interrupt, memory limit) are installed before anything runs.
+    pub fn new(state: Arc<CallState>, memory_limit: usize) -> mlua::Result<Vm> {
+        let libs = StdLib::STRING
+            | StdLib::TABLE
+            | StdLib::MATH
+            | StdLib::UTF8
+            | StdLib::OS
+            | StdLib::COROUTINE;
+        // Never `Lua::new()`: only the libraries above are opened, and Rust panics are not
+        // catchable by `pcall`.
+        let lua = Lua::new_with(libs, LuaOptions::new().catch_rust_panics(false))?;
+        lua.set_memory_limit(lua.used_memory() + memory_limit)?;
+        install_interrupt(&lua, state.clone());
+
+        let g = lua.globals();
+        let base = lua.create_table()?;
+        for name in BASE {
+            copy(&g, &base, name)?;
+        }
+        base.raw_set("_VERSION", "Luau")?;
+        for (lib, names) in [
+            ("string", STRING),
+            ("table", TABLE),
+            ("math", MATH),
+            ("utf8", UTF8),
+            ("os", OS),
+            ("coroutine", COROUTINE),
+        ] {
+            let src: Table = g.raw_get(lib)?;
+            let dst = lua.create_table()?;
+            for name in names {
+                copy(&src, &dst, name)?;
+            }
+            base.raw_set(lib, dst)?;
+        }
+
+        let st = state.clone();
+        let blown = lua.create_function(move |_, e: Value| {
+            if let Value::String(s) = &e {
+                if s.as_bytes().as_ref() == MEMORY_ERROR.as_bytes() {
+                    st.memory_blown.store(true, Relaxed);
+                }
+            }
+            Ok(st.blown())
+        })?;
+        let coroutine: Table = g.raw_get("coroutine")?;
+        let (pcall, xpcall, resume): (Function, Function, Function) = lua
+            .load(WRAPPERS)
+            .set_name("=cohort")
+            .set_mode(ChunkMode::Text)
+            .call((
+                g.raw_get::<Function>("pcall")?,
+                g.raw_get::<Function>("xpcall")?,
+                coroutine.raw_get::<Function>("resume")?,
+                blown,
+                g.raw_get::<Function>("error")?,
+            ))?;
+        base.raw_set("pcall", pcall)?;
+        base.raw_set("xpcall", xpcall)?;
+        base.raw_get::<Table>("coroutine")?
+            .raw_set("resume", resume)?;
+
+        base.raw_set(
+            "collectgarbage",
+            lua.create_function(|lua, opt: Option<String>| match opt.as_deref() {
+                Some("count") => Ok(lua.used_memory() as f64 / 1024.0),
+                _ => Err(mlua::Error::runtime(
+                    "collectgarbage: only collectgarbage(\"count\") is available to hooks",
+                )),
+            })?,
+        )?;
+        let st = state.clone();
+        base.raw_set(
+            "print",
+            lua.create_function(move |_, args: mlua::Variadic<Value>| {
+                let parts: Vec<String> = args.iter().map(plain_text).collect();
+                st.log("info", &parts.join("\t"));
+                Ok(())
+            })?,
+        )?;
+        base.raw_set("cohort", cohort_table(&lua, state)?)?;
+
+        // Freeze: the allowlisted tables, then (through Luau's sandbox) the original libraries
+        // and the string metatable.
+        for lib in [
+            "string",
+            "table",
+            "math",
+            "utf8",
+            "os",
+            "coroutine",
+            "cohort",
+        ] {
+            base.raw_get::<Table>(lib)?.set_readonly(true);
+        }
+        base.set_readonly(true);
+        lua.sandbox(true)?;
+
+        let env_meta = lua.create_table()?;
+        env_meta.raw_set("__index", base)?;
+        env_meta.raw_set("__metatable", "locked")?;
+        env_meta.set_readonly(true);
+        Ok(Vm { lua, env_meta })
+    }
+
+    /// A fresh global table for one instantiation of a script.
+    pub fn new_env(&self) -> mlua::Result<Table> {
+        let env = self.lua.create_table()?;
+        env.set_metatable(Some(self.env_meta.clone()))?;
+        Ok(env)
+    }
+}
+
+fn copy(src: &Table, dst: &Table, name: &str) -> mlua::Result<()> {
+    let v: Value = src.raw_get(name)?;
+    if !v.is_nil() {
+        dst.raw_set(name, v)?;
+    }
+    Ok(())
+}
+
+/// Text of a plain value, without running any metamethod.
+fn plain_text(v: &Value) -> String {
+    match v {
+        Value::Nil => "nil".into(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Integer(i) => i.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.to_string_lossy(),
+        other => format!("<{}>", other.type_name()),
+    }
+}
+
+fn install_interrupt(lua: &Lua, st: Arc<CallState>) {
+    lua.set_interrupt(move |lua| {
+        st.interrupts.fetch_add(1, Relaxed);
+        if !st.past_deadline() {
+            return Ok(VmState::Continue);
+        }
+        if !st.tripped.swap(true, Relaxed) {
+            let at = lua.inspect_stack(0, |d| {
+                let src = d.source().short_src.map(|s| s.into_owned());
+                (src, d.current_line())
+            });
+            if let Some((Some(src), Some(line))) = at {
+                *lock(&st.tripped_at) = Some(format!("{src}:{line}"));
+            }
+        }
+        Err(mlua::Error::runtime(format!(
+            "deadline of {} ms exceeded",
+            st.deadline().as_millis()
+        )))
+    });
+}
+
+/// The `cohort` table: `on`, `deny`, `log`, `now`.
+fn cohort_table(lua: &Lua, state: Arc<CallState>) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    let st = state.clone();
+    t.raw_set(
+        "on",
+        lua.create_function(move |_, (name, f): (String, Function)| {
+            if !st.registering.load(Relaxed) {
+                return Err(mlua::Error::runtime(
+                    "cohort.on may only be called at the top level of a script",
+                ));
+            }
+            let event = Event::parse(&name).ok_or_else(|| {
+                mlua::Error::runtime(format!(
+                    "cohort.on: unknown event {name:?}; events are: {}",
+                    Event::all().map(Event::name).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            lock(&st.handlers).push((event, f));
+            Ok(())
+        })?,
+    )?;
+    let st = state.clone();
+    t.raw_set(
+        "deny",
+        lua.create_function(move |_, reason: Option<mlua::LuaString>| {
+            let reason = match reason {
+                None => "no reason given".to_string(),
+                Some(r) if r.as_bytes().len() > st.max_return => {
+                    return Err(mlua::Error::runtime(format!(
+                        "cohort.deny: the reason is {} bytes, over the limit of {} (hooks.max_return)",
+                        r.as_bytes().len(),
+                        st.max_return
+                    )))
+                }
+                Some(r) => r.to_string_lossy(),
+            };
+            let msg = format!("denied: {reason}");
+            *lock(&st.denial) = Some(reason);
+            Err::<(), _>(mlua::Error::runtime(msg))
+        })?,
+    )?;
+    let st = state.clone();
+    t.raw_set(
+        "log",
+        lua.create_function(move |_, (level, msg): (String, Value)| {
+            if !matches!(level.as_str(), "debug" | "info" | "warn" | "error") {
+                return Err(mlua::Error::runtime(format!(
+                    "cohort.log: level {level:?} is not one of debug, info, warn, error"
+                )));
+            }
+            st.log(&level, &plain_text(&msg));
+            Ok(())
+        })?,
+    )?;
+    let st = state;
+    t.raw_set(
+        "now",
+        lua.create_function(move |_, ()| Ok(st.now.load(Relaxed)))?,
+    )?;
+    Ok(t)
+}
