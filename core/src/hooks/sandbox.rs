@@ -25,7 +25,7 @@ pub(crate) const MEMORY_ERROR: &str = "not enough memory";
 /// Most log lines one event keeps; later ones are counted, not kept.
 const MAX_LOG_LINES: usize = 100;
 /// Longest log message kept, in bytes.
-const MAX_LOG_BYTES: usize = 1024;
+const MAX_LOG_BYTES: usize = 4096;
 
 const BASE: &[&str] = &[
     "assert",
