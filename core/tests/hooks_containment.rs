@@ -143,14 +143,16 @@ contained! {
 
 #[test]
 fn top_level_coroutine_yield_fails_closed() {
-    let reason = assert_contained("coroutine.yield()\ncohort.on('before_invite', function() end)\n");
+    let reason =
+        assert_contained("coroutine.yield()\ncohort.on('before_invite', function() end)\n");
     assert!(reason.contains("50-case.lua:1:"), "{reason}");
     assert!(reason.contains("yield"), "{reason}");
 }
 
 #[test]
 fn top_level_infinite_loop_fails_closed() {
-    let reason = assert_contained("cohort.on('before_invite', function() end)\nwhile true do end\n");
+    let reason =
+        assert_contained("cohort.on('before_invite', function() end)\nwhile true do end\n");
     assert!(reason.contains("deadline"), "{reason}");
 }
 
@@ -180,7 +182,11 @@ fn bytecode_from_a_file_is_refused() {
     assert!(reason.contains("binary chunk"), "{reason}");
     assert!(reason.contains("50-case.lua"), "{reason}");
     let reports = cohort_core::hooks::check_dir(dir.path()).unwrap();
-    assert!(reports[0].error.as_deref().unwrap().contains("binary chunk"));
+    assert!(reports[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("binary chunk"));
 }
 
 /// Neither globals nor upvalues carry over from one call to the next, and the string library
@@ -206,7 +212,9 @@ end)
 "#,
     )]);
     let h = HookedEngine::new(dir.path());
-    h.engine.upsert_user("ann@acme.example", None, None).unwrap();
+    h.engine
+        .upsert_user("ann@acme.example", None, None)
+        .unwrap();
     for _ in 0..3 {
         h.engine
             .record_login("ann@acme.example")
@@ -241,6 +249,10 @@ cohort.on("before_login", function(ev)
 end)
 "##,
     )]);
-    let r = fire(dir.path(), "before_login", serde_json::json!({"email": "a@b.example"}));
+    let r = fire(
+        dir.path(),
+        "before_login",
+        serde_json::json!({"email": "a@b.example"}),
+    );
     assert_eq!(r.decision, "allow", "{r:#?}");
 }

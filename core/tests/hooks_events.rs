@@ -237,7 +237,13 @@ fn member_events() {
     let mut r = Rec::new("ev-members");
     let sent =
         r.h.engine
-            .invite(OWNER, ACCOUNT, "dev@acme.example", &keys(&["tickets"]), None)
+            .invite(
+                OWNER,
+                ACCOUNT,
+                "dev@acme.example",
+                &keys(&["tickets"]),
+                None,
+            )
             .unwrap();
     r.h.engine
         .accept_register(&sent.token, "dev@acme.example", "Dee")
@@ -281,7 +287,13 @@ fn expire_and_login_events() {
     let mut r = Rec::new("ev-expire");
     let sent =
         r.h.engine
-            .invite(OWNER, ACCOUNT, "late@acme.example", &Permissions::All, Some(60))
+            .invite(
+                OWNER,
+                ACCOUNT,
+                "late@acme.example",
+                &Permissions::All,
+                Some(60),
+            )
             .unwrap();
     r.take();
     r.h.clock.advance(120);
@@ -308,7 +320,13 @@ fn refused_operations_fire_nothing() {
     assert!(r
         .h
         .engine
-        .invite("stranger@acme.example", ACCOUNT, "x@acme.example", &Permissions::All, None)
+        .invite(
+            "stranger@acme.example",
+            ACCOUNT,
+            "x@acme.example",
+            &Permissions::All,
+            None
+        )
         .is_err());
     assert!(r.h.engine.accept("not-a-token", "x@acme.example").is_err());
     assert!(r.h.engine.revoke(OWNER, ACCOUNT, OWNER).is_err());

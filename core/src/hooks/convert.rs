@@ -93,7 +93,7 @@ pub(crate) fn changes_from_table(t: &Table, max_bytes: usize) -> Result<Changes,
         let key = match &k {
             Value::String(s) => s.to_string_lossy(),
             other => {
-                err = Some(format!("returned a table with a {} key", other.type_name()));
+                err = Some(format!("returned a table with a {} key", super::runtime::lua_type(other)));
                 return Err(mlua::Error::runtime("stop"));
             }
         };
@@ -129,7 +129,7 @@ fn read_int(v: &Value, name: &str) -> Result<i64, String> {
         Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(*n as i64),
         other => Err(format!(
             "returned {name} as a {}; it must be a whole number of seconds",
-            other.type_name()
+            super::runtime::lua_type(other)
         )),
     }
 }
@@ -173,7 +173,7 @@ fn read_permissions(v: &Value, max_bytes: usize) -> Result<Permissions, String> 
         }
         other => Err(format!(
             "returned permissions as a {}; use a list of keys",
-            other.type_name()
+            super::runtime::lua_type(other)
         )),
     }
 }

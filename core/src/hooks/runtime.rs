@@ -568,16 +568,32 @@ fn fail(report: &mut TestReport, script: &str, msg: String) {
 
 fn describe_values(v: &[Value]) -> String {
     match v {
-        [one] => format!("a {}", one.type_name()),
+        [one] => {
+            let t = lua_type(one);
+            let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("{article} {t}")
+        }
         many => format!(
             "{} values ({})",
             many.len(),
             many.iter()
                 .take(4)
-                .map(|x| x.type_name())
+                .map(lua_type)
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+    }
+}
+
+/// The type name Lua's own `type()` gives.
+pub(crate) fn lua_type(v: &Value) -> &'static str {
+    match v {
+        Value::Integer(_) | Value::Number(_) => "number",
+        other => other.type_name(),
     }
 }
 
