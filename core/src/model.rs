@@ -274,7 +274,7 @@ pub struct IssuedInvite {
 #[derive(Debug, Clone, Serialize)]
 pub struct Inspection {
     pub valid: bool,
-    /// Reason code when not valid (e.g. `token_expired`).
+    /// Why not valid, as [`crate::TokenReason::as_str`] (e.g. `expired`; the error code is `token_expired`).
     pub reason: Option<&'static str>,
     pub message: Option<String>,
     pub invite_id: Option<i64>,

@@ -127,11 +127,19 @@ impl Catalogue {
         Ok(Permissions::Keys(set))
     }
 
-    /// Checks that a permission set only names known keys.
+    /// Checks that a permission set is not empty and only names known keys, exactly as the
+    /// catalogue spells them (a set is stored as given, so `" tickets"` must not pass).
     pub fn validate(&self, p: &Permissions) -> Result<()> {
         match p {
             Permissions::All => Ok(()),
-            Permissions::Keys(k) => self.chosen(k.iter()).map(|_| ()),
+            Permissions::Keys(k) if k.is_empty() => Err(Error::EmptyPermissions),
+            Permissions::Keys(k) => match k.iter().find(|key| !self.contains(key)) {
+                Some(key) => Err(Error::UnknownPermission {
+                    key: key.clone(),
+                    valid: self.keys(),
+                }),
+                None => Ok(()),
+            },
         }
     }
 
