@@ -4,6 +4,7 @@
 //! `{"error":{...}}` on stdout with `--json`); 2 usage or configuration error.
 
 mod demo;
+mod hooks_cmd;
 mod output;
 
 use clap::{Args, Parser, Subcommand};
@@ -137,6 +138,9 @@ enum Command {
     },
     /// The permission catalogue (built-in and configured keys).
     Permissions,
+    /// Lua hook scripts: check them, or try one event on them.
+    #[command(subcommand)]
+    Hooks(hooks_cmd::HooksCmd),
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCmd),
@@ -306,6 +310,7 @@ fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Init { dir } => init(&dir, json),
         Command::Demo => demo::run().map(|_| 0).map_err(Failure::from),
+        Command::Hooks(h) => hooks_cmd::run(h, cfg_flag, json).map_err(Failure::from),
         Command::Keys(k) => keys(cfg_flag, k, json),
         Command::Permissions => {
             let cfg = load_config(cfg_flag)?;
@@ -331,6 +336,7 @@ fn run(cli: Cli) -> Outcome {
 
 fn operate(engine: &Engine, command: Command, json: bool) -> Outcome {
     match command {
+        Command::Hooks(_) => unreachable!("handled in run"),
         Command::Account(AccountCmd::Add { id, name, owner }) => {
             let a = engine.upsert_account(&id, &name, &owner)?;
             if json {
