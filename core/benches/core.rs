@@ -1,1 +1,395 @@
-fn main() {}
+//! Core benchmarks; figures and targets are in docs/benchmarks.md ("Core (Rust)").
+//!
+//! - token verify (target <= 1 us)
+//! - check on a database of 1M memberships (target <= 2 us)
+//! - members list of 50 out of 1M (target <= 150 us)
+//! - invite create at synchronous=FULL against a bare one-row insert transaction on the same
+//!   database file in the same run (target <= 1.3x)
+//!
+//! Run with `cargo bench -p cohort-core --bench core`. The 1M-membership database is built once
+//! and cached under the target directory, keyed by the schema; later runs reuse it. Under
+//! `cargo test --benches` (no `--bench` flag) every benchmark runs once on a small database.
+
+use cohort_core::config::{create_key_file, Synchronous};
+use cohort_core::store::{self, Store, SCHEMA_VERSION};
+use cohort_core::token::Claims;
+use cohort_core::{Config, Email, Engine, Keyring, ManualClock, Permissions, Role};
+use criterion::{black_box, Criterion};
+use rusqlite::Connection;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// 2026-11-29T10:00:00Z.
+const T0: i64 = 1_795_946_400;
+/// Members per account, owner included: the size of the list the members benchmark reads.
+const PER_ACCOUNT: usize = 50;
+
+fn bench_mode() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+fn scratch_dir() -> PathBuf {
+    let base = option_env!("CARGO_TARGET_TMPDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("cohort-bench")
+}
+
+// ---------- token verify ----------
+
+fn token_verify(c: &mut Criterion) {
+    let mut ring = Keyring::new();
+    ring.insert("k1", &[7u8; 32]).unwrap();
+    ring.set_current("k1").unwrap();
+    let claims = Claims {
+        key_id: String::new(),
+        invite_id: 123_456,
+        issued_at: T0,
+        expires_at: T0 + 7 * 86_400,
+        nonce: [9u8; 16],
+        account_id: "1042".into(),
+    };
+    let token = ring.sign(&claims).unwrap();
+    let mut g = c.benchmark_group("token");
+    g.bench_function("verify", |b| {
+        b.iter(|| {
+            ring.verify(black_box(&token), black_box(T0 + 60), 60)
+                .unwrap()
+        })
+    });
+    g.bench_function("sign", |b| {
+        b.iter(|| ring.sign(black_box(&claims)).unwrap())
+    });
+    g.finish();
+}
+
+// ---------- the 1M-membership database ----------
+
+/// A key for the cached database: the schema version and the text of the schema itself.
+fn schema_key() -> String {
+    let store = Store::open_in_memory().unwrap();
+    let mut st = store
+        .conn()
+        .prepare("SELECT type, name, COALESCE(sql, '') FROM sqlite_master ORDER BY type, name")
+        .unwrap();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .unwrap();
+    for row in rows {
+        row.unwrap().hash(&mut h);
+    }
+    format!("v{SCHEMA_VERSION}-{:016x}", h.finish())
+}
+
+fn account_id(a: usize) -> String {
+    format!("acct-{a}")
+}
+
+fn user_email(a: usize, i: usize) -> String {
+    format!("u{i}.a{a}@bench.example")
+}
+
+/// The permissions of member `i` (1..PER_ACCOUNT) of an account: a mix of all and chosen sets.
+fn member_perms(i: usize) -> Permissions {
+    match i % 3 {
+        0 => Permissions::All,
+        n => Permissions::Keys(
+            ["invoices", "tickets", "domains"][..=n]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+    }
+}
+
+/// A database with `accounts` accounts of [`PER_ACCOUNT`] members each (user `u0` owns each
+/// account), built through the store's own insert functions in one transaction.
+fn populate(path: &Path, accounts: usize) {
+    let store = Store::open(path, Synchronous::Normal, 5_000).unwrap();
+    let c = store.conn();
+    c.execute_batch("PRAGMA cache_size = -200000").unwrap();
+    let tx = c.unchecked_transaction().unwrap();
+    for a in 0..accounts {
+        let acct = account_id(a);
+        let mut ids = Vec::with_capacity(PER_ACCOUNT);
+        for i in 0..PER_ACCOUNT {
+            let email = Email::parse(&user_email(a, i)).unwrap();
+            let u = store::user_insert(&tx, &email, &format!("User {i}"), i % 4 == 1, T0).unwrap();
+            ids.push(u.id);
+        }
+        store::account_insert(&tx, &acct, &format!("Account {a}"), ids[0], T0).unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            let (role, perms, by) = if i == 0 {
+                (Role::Owner, Permissions::All, None)
+            } else {
+                (Role::Member, member_perms(i), Some(ids[0]))
+            };
+            store::membership_insert(&tx, &acct, *id, role, &perms, by, T0 + i as i64).unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    c.execute_batch("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+}
+
+/// The cached database with `accounts × PER_ACCOUNT` memberships, built on first use.
+fn big_database(accounts: usize) -> PathBuf {
+    let dir = scratch_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!(
+        "members-{}-{}.db",
+        accounts * PER_ACCOUNT,
+        schema_key()
+    ));
+    if !path.exists() {
+        let building = path.with_extension("building");
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", building.display()));
+        }
+        let start = Instant::now();
+        populate(&building, accounts);
+        for ext in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", building.display()));
+        }
+        std::fs::rename(&building, &path).unwrap();
+        eprintln!(
+            "built {} ({} memberships) in {:.1} s",
+            path.display(),
+            accounts * PER_ACCOUNT,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    path
+}
+
+/// An engine on `database` with a throwaway key in `dir`.
+fn engine_on(database: &Path, dir: &Path, tune: impl FnOnce(&mut Config)) -> Engine {
+    let keys = dir.join("keys");
+    if !keys.join("k1.key").exists() {
+        create_key_file(&keys, "k1").unwrap();
+    }
+    let mut cfg = Config::new(database, keys, "k1");
+    tune(&mut cfg);
+    Engine::open_with_clock(cfg, Arc::new(ManualClock::new(T0))).unwrap()
+}
+
+fn reads_on_big_database(c: &mut Criterion) {
+    let accounts = if bench_mode() { 20_000 } else { 200 };
+    let db = big_database(accounts);
+    let keydir = tempfile::tempdir().unwrap();
+    let engine = engine_on(&db, keydir.path(), |_| {});
+    let total = accounts * PER_ACCOUNT;
+
+    // Sanity: the database holds what the figures claim.
+    let rows: i64 = Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM memberships", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows as usize, total);
+    assert!(engine
+        .check(&user_email(7, 0), &account_id(7), "orders")
+        .unwrap());
+    assert!(engine
+        .check(&user_email(7, 1), &account_id(7), "invoices")
+        .unwrap());
+    assert!(!engine
+        .check(&user_email(7, 1), &account_id(7), "domains")
+        .unwrap());
+    assert!(!engine
+        .check(&user_email(7, 1), &account_id(8), "invoices")
+        .unwrap());
+
+    // A spread of (user, account) pairs across the whole database, members and strangers.
+    let pairs: Vec<(String, String)> = (0..4096usize)
+        .map(|n| {
+            let a = (n * 7_919) % accounts;
+            let i = (n * 31) % PER_ACCOUNT;
+            let acct = if n % 8 == 7 { (a + 1) % accounts } else { a };
+            (user_email(a, i), account_id(acct))
+        })
+        .collect();
+    // Every membership once, in a scattered order: each call misses any memo.
+    let stride = 999_983 % total.max(2);
+
+    let mut g = c.benchmark_group(format!("{total} memberships"));
+    g.bench_function("check, 4096 pairs repeated", |b| {
+        let mut n = 0usize;
+        b.iter(|| {
+            let (u, a) = &pairs[n % pairs.len()];
+            n += 1;
+            engine
+                .check(black_box(u), black_box(a), "invoices")
+                .unwrap()
+        })
+    });
+    g.bench_function("check, a new pair every call", |b| {
+        let mut n = 0usize;
+        b.iter(|| {
+            let k = (n * stride) % total;
+            n += 1;
+            let (a, i) = (k / PER_ACCOUNT, k % PER_ACCOUNT);
+            engine
+                .check(&user_email(a, i), &account_id(a), "invoices")
+                .unwrap()
+        })
+    });
+    g.bench_function("members, list of 50, one account repeated", |b| {
+        let acct = account_id(accounts / 2);
+        b.iter(|| {
+            let m = engine.members(black_box(&acct)).unwrap();
+            assert_eq!(m.len(), PER_ACCOUNT);
+            m
+        })
+    });
+    g.bench_function("members, list of 50, a different account each call", |b| {
+        let mut n = 0usize;
+        b.iter(|| {
+            let a = (n * 7_919) % accounts;
+            n += 1;
+            let m = engine.members(black_box(&account_id(a))).unwrap();
+            assert_eq!(m.len(), PER_ACCOUNT);
+            m
+        })
+    });
+    g.finish();
+}
+
+// ---------- invite create vs a bare insert, synchronous=FULL ----------
+
+/// A fresh database on disk (not tmpfs: fsync must be real) with `accounts` accounts, an engine
+/// at synchronous=FULL on it, and a second connection to the same file for the bare inserts.
+struct WriteBench {
+    _dir: tempfile::TempDir,
+    engine: Engine,
+    bare: Connection,
+    accounts: usize,
+    next: usize,
+}
+
+impl WriteBench {
+    fn new(accounts: usize) -> WriteBench {
+        std::fs::create_dir_all(scratch_dir()).unwrap();
+        let dir = tempfile::tempdir_in(scratch_dir()).unwrap();
+        let db = dir.path().join("write.db");
+        let engine = engine_on(&db, dir.path(), |cfg| {
+            cfg.synchronous = Synchronous::Full;
+            cfg.max_pending_invites = u32::MAX;
+        });
+        for a in 0..accounts {
+            engine
+                .upsert_account(&account_id(a), "Bench", "owner@bench.example")
+                .unwrap();
+        }
+        let bare = Connection::open(&db).unwrap();
+        bare.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;
+             CREATE TABLE IF NOT EXISTS bare (id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, email TEXT NOT NULL, at INTEGER NOT NULL);",
+        )
+        .unwrap();
+        WriteBench {
+            _dir: dir,
+            engine,
+            bare,
+            accounts,
+            next: 0,
+        }
+    }
+
+    /// One invite, to a new address, spread over the accounts so none piles up pending invites.
+    fn invite(&mut self) {
+        let n = self.next;
+        self.next += 1;
+        self.engine
+            .invite(
+                "owner@bench.example",
+                &account_id(n % self.accounts),
+                &format!("i{n}@bench.example"),
+                &Permissions::All,
+                None,
+            )
+            .unwrap();
+    }
+
+    /// The floor: one row in one BEGIN IMMEDIATE transaction on the same file.
+    fn bare_insert(&mut self) {
+        let n = self.next;
+        self.next += 1;
+        self.bare.execute_batch("BEGIN IMMEDIATE").unwrap();
+        self.bare
+            .prepare_cached("INSERT INTO bare (account_id, email, at) VALUES (?1, ?2, ?3)")
+            .unwrap()
+            .execute(rusqlite::params![
+                account_id(n % self.accounts),
+                format!("i{n}@bench.example"),
+                T0
+            ])
+            .unwrap();
+        self.bare.execute_batch("COMMIT").unwrap();
+    }
+}
+
+fn writes(c: &mut Criterion) {
+    let mut w = WriteBench::new(if bench_mode() { 1_000 } else { 10 });
+    let mut g = c.benchmark_group("synchronous=FULL");
+    // Each iteration waits for the disk (milliseconds): fewer, longer samples.
+    g.sample_size(20).measurement_time(Duration::from_secs(6));
+    g.bench_function("invite create", |b| b.iter(|| w.invite()));
+    g.bench_function("bare one-row insert transaction", |b| {
+        b.iter(|| w.bare_insert())
+    });
+    g.finish();
+}
+
+/// Interleaves invite creates and bare inserts on the same file and prints the ratio of their
+/// medians, so that drift in the disk's speed during the run affects both alike.
+fn interleaved_ratio() {
+    let rounds = if bench_mode() { 2_000 } else { 20 };
+    let mut w = WriteBench::new(1_000);
+    for _ in 0..50 {
+        w.invite();
+        w.bare_insert();
+    }
+    let (mut inv, mut bare) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for _ in 0..rounds {
+        let t = Instant::now();
+        w.invite();
+        inv.push(t.elapsed());
+        let t = Instant::now();
+        w.bare_insert();
+        bare.push(t.elapsed());
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (mi, mb) = (median(&mut inv), median(&mut bare));
+    println!(
+        "\ninterleaved, {rounds} rounds at synchronous=FULL: invite create median {:.1} us, \
+         bare insert median {:.1} us, ratio {:.2}x",
+        mi.as_secs_f64() * 1e6,
+        mb.as_secs_f64() * 1e6,
+        mi.as_secs_f64() / mb.as_secs_f64()
+    );
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50)
+        .configure_from_args();
+    token_verify(&mut c);
+    reads_on_big_database(&mut c);
+    writes(&mut c);
+    c.final_summary();
+    interleaved_ratio();
+}
