@@ -166,7 +166,8 @@ pub unsafe extern "C" fn cohort_invite_cancel(
 ///
 /// `*out_json`: `{"valid","reason","message","invite_id","account_id","account_name",
 /// "invited_by","email","permissions","expires_at","has_login"}`; `reason` is null when valid,
-/// else a token reason such as `"token_expired"`; the other fields are null when the token does
+/// else a token reason such as `"expired"` or `"superseded"` (the status name without its `token_`
+/// prefix) and `message` says why in words; the other fields are null when the token does
 /// not name a real invite. `has_login` tells the panel to show Login rather than Register.
 #[no_mangle]
 pub unsafe extern "C" fn cohort_invite_inspect(

@@ -1,0 +1,316 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Cohort;
+
+use Cohort\Exception\CohortException;
+use Cohort\Exception\InvalidInputException;
+
+/**
+ * A Cohort engine: one database with its configuration and signing keys. One method per
+ * operation; results are PHP arrays (the JSON shapes of docs/c-api.md, decoded), failures are
+ * exceptions of Cohort\Exception (one class per family, see Cohort\Status).
+ *
+ * Open one engine per process (each PHP-FPM worker its own, for instance in a static) and keep
+ * it: opening reads the config and keys and opens the database. The handle is closed by close()
+ * or when the object is destroyed.
+ *
+ *     $cohort = Cohort\Engine::open('/etc/cohort/cohort.toml');
+ *     if (!$cohort->check($email, $clientId, 'invoices')) { ... }
+ *
+ * Times are UTC seconds since the epoch. Permissions are 'all' or a list of keys.
+ */
+final class Engine
+{
+    private \FFI $ffi;
+    private \FFI\CData $handle;
+    private bool $closed = false;
+    /** Reused out-parameters (char * for JSON, bool for check, size_t for counts). */
+    private \FFI\CData $out;
+    private \FFI\CData $outAddr;
+    private \FFI\CData $allowed;
+    private \FFI\CData $allowedAddr;
+
+    private function __construct(\FFI $ffi, \FFI\CData $handle)
+    {
+        $this->ffi = $ffi;
+        $this->handle = $handle;
+        $this->out = $ffi->new('char *');
+        $this->outAddr = \FFI::addr($this->out);
+        $this->allowed = $ffi->new('bool');
+        $this->allowedAddr = \FFI::addr($this->allowed);
+    }
+
+    /** Opens the engine of a config file (the cohort.toml that `cohort init` writes). */
+    public static function open(string $configPath, ?string $library = null): self
+    {
+        $ffi = Library::ffi($library);
+        $handle = $ffi->new('CohortEngine *');
+        $status = $ffi->cohort_engine_open($configPath, \strlen($configPath), \FFI::addr($handle));
+        if ($status !== 0) {
+            throw Status::exception($status, self::lastError($ffi));
+        }
+        return new self($ffi, $handle);
+    }
+
+    /**
+     * Closes the engine. Closing it again, or using it after close, throws ClosedException (the
+     * library reports the closed handle; nothing is touched).
+     */
+    public function close(): void
+    {
+        $this->closed = true;
+        $status = $this->ffi->cohort_engine_close($this->handle);
+        if ($status !== 0) {
+            throw $this->failure($status);
+        }
+    }
+
+    public function __destruct()
+    {
+        if (!$this->closed) {
+            $this->closed = true;
+            $this->ffi->cohort_engine_close($this->handle);
+        }
+    }
+
+    /** The library version, such as "0.1.0". */
+    public static function version(): string
+    {
+        return Library::version();
+    }
+
+    /** Sets the longest string argument the library accepts, in bytes (default 1 MiB). */
+    public static function setInputLimit(int $bytes): void
+    {
+        $ffi = Library::ffi();
+        $status = $ffi->cohort_library_set_input_limit($bytes);
+        if ($status !== 0) {
+            throw Status::exception($status, self::lastError($ffi));
+        }
+    }
+
+    public static function inputLimit(): int
+    {
+        return Library::ffi()->cohort_library_input_limit();
+    }
+
+    // ---------- accounts and users ----------
+
+    /** Creates or renames an account (its owner's login is created if needed). */
+    public function upsertAccount(string $id, string $name, string $ownerEmail): array
+    {
+        return $this->json('cohort_account_upsert', $id, \strlen($id), $name, \strlen($name), $ownerEmail, \strlen($ownerEmail));
+    }
+
+    public function account(string $id): array
+    {
+        return $this->json('cohort_account_get', $id, \strlen($id));
+    }
+
+    /** Makes a member the owner; the previous owner stays on with all permissions. */
+    public function transferOwnership(string $actor, string $account, string $newOwner): array
+    {
+        return $this->json('cohort_account_transfer', $actor, \strlen($actor), $account, \strlen($account), $newOwner, \strlen($newOwner));
+    }
+
+    /** Creates a login or updates it; null leaves a field as it is. */
+    public function upsertUser(string $email, ?string $name = null, ?bool $twoFactor = null): array
+    {
+        $tf = $twoFactor === null ? -1 : ($twoFactor ? 1 : 0);
+        return $this->json('cohort_user_upsert', $email, \strlen($email), $name, $name === null ? 0 : \strlen($name), $tf);
+    }
+
+    public function user(string $email): array
+    {
+        return $this->json('cohort_user_get', $email, \strlen($email));
+    }
+
+    /** Tells Cohort the panel logged this user in (Last Login). */
+    public function recordLogin(string $email): array
+    {
+        return $this->json('cohort_user_login', $email, \strlen($email));
+    }
+
+    /** The accounts a login can switch between, with role and permissions. */
+    public function accountsOf(string $email): array
+    {
+        return $this->json('cohort_user_accounts', $email, \strlen($email));
+    }
+
+    // ---------- invites ----------
+
+    /**
+     * Invites $email with 'all' or a list of permission keys, valid for $ttl seconds (null: the
+     * configured default). Returns ['invite' => ..., 'token', 'link', 'email' => [to, subject, body]].
+     */
+    public function invite(string $actor, string $account, string $email, string|array $permissions = 'all', ?int $ttl = null): array
+    {
+        $p = self::permissionsJson($permissions);
+        return $this->json('cohort_invite_create', $actor, \strlen($actor), $account, \strlen($account), $email, \strlen($email), $p, \strlen($p), $ttl ?? 0);
+    }
+
+    /** Pending and expired invites of an account, newest first. */
+    public function pending(string $account): array
+    {
+        return $this->json('cohort_invite_pending', $account, \strlen($account));
+    }
+
+    public function inviteById(int $id): array
+    {
+        return $this->json('cohort_invite_get', $id);
+    }
+
+    /** Sends an invite again: new link, fresh expiry; the old link stops working. */
+    public function resend(string $actor, int $inviteId, ?int $ttl = null): array
+    {
+        return $this->json('cohort_invite_resend', $actor, \strlen($actor), $inviteId, $ttl ?? 0);
+    }
+
+    public function cancel(string $actor, int $inviteId): array
+    {
+        return $this->json('cohort_invite_cancel', $actor, \strlen($actor), $inviteId);
+    }
+
+    /**
+     * What a token or link is for, without using it: ['valid' => bool, 'reason' => null|string,
+     * 'has_login' => bool (show Login rather than Register), 'account_name', 'email', ...].
+     */
+    public function inspect(string $tokenOrLink): array
+    {
+        return $this->json('cohort_invite_inspect', $tokenOrLink, \strlen($tokenOrLink));
+    }
+
+    /**
+     * Checks a token's signature and expiry only (no database); throws InvalidTokenException.
+     * Returns the signed claims: key_id, invite_id, issued_at, expires_at, account_id.
+     */
+    public function verifyToken(string $tokenOrLink): array
+    {
+        return $this->json('cohort_token_verify', $tokenOrLink, \strlen($tokenOrLink));
+    }
+
+    /** Accepts an invite as an existing login; returns the new member. */
+    public function accept(string $tokenOrLink, string $email): array
+    {
+        return $this->json('cohort_invite_accept', $tokenOrLink, \strlen($tokenOrLink), $email, \strlen($email));
+    }
+
+    /** Accepts an invite by registering a new login; returns the new member. */
+    public function acceptRegister(string $tokenOrLink, string $email, string $name): array
+    {
+        return $this->json('cohort_invite_accept_register', $tokenOrLink, \strlen($tokenOrLink), $email, \strlen($email), $name, \strlen($name));
+    }
+
+    public function decline(string $tokenOrLink): array
+    {
+        return $this->json('cohort_invite_decline', $tokenOrLink, \strlen($tokenOrLink));
+    }
+
+    /** Marks overdue invites expired (for a cron job); returns how many. */
+    public function expireDue(): int
+    {
+        $count = $this->ffi->new('size_t');
+        $status = $this->ffi->cohort_invite_expire_due($this->handle, \FFI::addr($count));
+        if ($status !== 0) {
+            throw $this->failure($status);
+        }
+        return $count->cdata;
+    }
+
+    // ---------- members ----------
+
+    /** The User Management table: owner first, then members by join date. */
+    public function members(string $account): array
+    {
+        return $this->json('cohort_member_list', $account, \strlen($account));
+    }
+
+    public function setPermissions(string $actor, string $account, string $email, string|array $permissions): array
+    {
+        $p = self::permissionsJson($permissions);
+        return $this->json('cohort_member_set_permissions', $actor, \strlen($actor), $account, \strlen($account), $email, \strlen($email), $p, \strlen($p));
+    }
+
+    /** Removes a member's access (the login and its other accounts remain). */
+    public function revoke(string $actor, string $account, string $email): void
+    {
+        $status = $this->ffi->cohort_member_revoke($this->handle, $actor, \strlen($actor), $account, \strlen($account), $email, \strlen($email));
+        if ($status !== 0) {
+            throw $this->failure($status);
+        }
+    }
+
+    /** Whether $email holds permission $key on $account. */
+    public function check(string $email, string $account, string $key): bool
+    {
+        $status = $this->ffi->cohort_permission_check($this->handle, $email, \strlen($email), $account, \strlen($account), $key, \strlen($key), $this->allowedAddr);
+        if ($status !== 0) {
+            throw $this->failure($status);
+        }
+        return $this->allowed->cdata;
+    }
+
+    /** The permission catalogue: [['key' => 'invoices', 'label' => 'View & Pay Invoices'], ...]. */
+    public function permissions(): array
+    {
+        return $this->json('cohort_permission_list');
+    }
+
+    /** The latest $limit audit entries of an account at or after $since, oldest first. */
+    public function audit(string $account, int $since = 0, int $limit = 100): array
+    {
+        return $this->json('cohort_audit_list', $account, \strlen($account), $since, $limit);
+    }
+
+    // ---------- plumbing ----------
+
+    /** Calls a JSON-returning function, copies the string, frees it, decodes it. */
+    private function json(string $function, mixed ...$args): array
+    {
+        $status = $this->ffi->$function($this->handle, ...$args, ...[$this->outAddr]);
+        if ($status !== 0) {
+            throw $this->failure($status);
+        }
+        $text = \FFI::string($this->out);
+        $this->ffi->cohort_string_free($this->out);
+        return json_decode($text, true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    private function failure(int $status): CohortException
+    {
+        return Status::exception($status, self::lastError($this->ffi));
+    }
+
+    private static function lastError(\FFI $ffi): string
+    {
+        $m = $ffi->new('char *');
+        if ($ffi->cohort_error_message(\FFI::addr($m)) !== 0) {
+            return '';
+        }
+        $text = \FFI::string($m);
+        $ffi->cohort_string_free($m);
+        return $text;
+    }
+
+    private static function permissionsJson(string|array $permissions): string
+    {
+        if (\is_string($permissions)) {
+            if ($permissions === 'all') {
+                return '"all"';
+            }
+            $permissions = explode(',', $permissions);
+        }
+        try {
+            return json_encode(array_values($permissions), JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
+        } catch (\JsonException $e) {
+            throw new InvalidInputException(
+                'permission keys must be valid UTF-8 strings: ' . $e->getMessage(),
+                Status::INVALID_UTF8,
+                Status::name(Status::INVALID_UTF8),
+                $e,
+            );
+        }
+    }
+}

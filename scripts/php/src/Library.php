@@ -1,0 +1,174 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Cohort;
+
+use Cohort\Exception\LibraryException;
+
+/**
+ * Loads libcohort.so through PHP's FFI extension, once per process.
+ *
+ * Under PHP-FPM (ffi.enable=preload, the default) the library must be loaded by the
+ * opcache.preload script with Library::preload(); requests then find it with FFI::scope().
+ * On the CLI, or with ffi.enable=true, it is loaded on first use with FFI::cdef().
+ *
+ * Where things are looked for, first match wins:
+ * - library: the argument, the COHORT_LIBRARY environment variable, /usr/local/lib/libcohort.so,
+ *   /usr/lib/libcohort.so, then target/release/libcohort.so of a source checkout;
+ * - header (cohort_php.h): the COHORT_PHP_HEADER environment variable, next to this package,
+ *   /usr/local/include/cohort_php.h, /usr/include/cohort_php.h, then ffi/include of a checkout.
+ */
+final class Library
+{
+    /** The FFI scope name that Library::preload() registers. */
+    public const SCOPE = 'COHORT';
+
+    private static ?\FFI $ffi = null;
+    private static string $source = '';
+
+    /** The loaded library (loads it on first use). */
+    public static function ffi(?string $library = null): \FFI
+    {
+        if (self::$ffi !== null) {
+            return self::$ffi;
+        }
+        self::requireExtension();
+        try {
+            self::$ffi = \FFI::scope(self::SCOPE);
+            self::$source = 'scope';
+            return self::$ffi;
+        } catch (\FFI\Exception) {
+            // Not preloaded: load it now, where the ini settings allow it.
+        }
+        $enable = strtolower((string) ini_get('ffi.enable'));
+        if (in_array($enable, ['0', '', 'off', 'false', 'no'], true)) {
+            throw new LibraryException(
+                'Cohort needs PHP FFI, which is disabled (ffi.enable=' . ini_get('ffi.enable')
+                . '): set ffi.enable=preload and preload Cohort with opcache.preload, or set '
+                . 'ffi.enable=true (see docs/php.md)'
+            );
+        }
+        if ($enable === 'preload' && PHP_SAPI !== 'cli') {
+            throw new LibraryException(
+                'Cohort was not preloaded: with ffi.enable=preload (the default under PHP-FPM) call '
+                . 'Cohort\Library::preload() from the opcache.preload script (see docs/php.md)'
+            );
+        }
+        $lib = self::findLibrary($library);
+        $header = self::findHeader();
+        try {
+            self::$ffi = \FFI::cdef(self::readHeader($header), $lib);
+        } catch (\FFI\Exception $e) {
+            throw new LibraryException("cannot load $lib with $header: " . $e->getMessage(), 0, 'library', $e);
+        }
+        self::$source = 'cdef';
+        return self::$ffi;
+    }
+
+    /**
+     * For the opcache.preload script, when PHP-FPM's master does not run as root: loads the
+     * library into the FFI scope "COHORT" with FFI::load(), so that every request of every worker
+     * finds it with FFI::scope() without loading anything. (PHP refuses FFI::load() together with
+     * opcache.preload_user, which root needs; there use ffi.preload with preloadHeader().)
+     */
+    public static function preload(?string $library = null, ?string $cacheDir = null): void
+    {
+        self::requireExtension();
+        $text = self::preloadHeader($library);
+        $dir = $cacheDir ?? sys_get_temp_dir();
+        $file = $dir . '/cohort-preload-' . substr(hash('sha256', $text), 0, 16) . '.h';
+        if (@file_get_contents($file) !== $text) {
+            $tmp = $file . '.' . getmypid();
+            if (@file_put_contents($tmp, $text) === false || !@rename($tmp, $file)) {
+                throw new LibraryException("cannot write the preload header $file");
+            }
+        }
+        if (\FFI::load($file) === null) {
+            throw new LibraryException("FFI::load($file) failed to load the library");
+        }
+    }
+
+    /**
+     * The header for `ffi.preload=` (or FFI::load()): cohort_php.h with the FFI_SCOPE "COHORT" and
+     * FFI_LIB lines that PHP reads at start-up. scripts/php/preload-header.php prints it.
+     */
+    public static function preloadHeader(?string $library = null): string
+    {
+        $lib = realpath(self::findLibrary($library)) ?: self::findLibrary($library);
+        return '#define FFI_SCOPE "' . self::SCOPE . "\"\n"
+            . '#define FFI_LIB "' . addslashes($lib) . "\"\n"
+            . self::readHeader(self::findHeader());
+    }
+
+    /** How the library was loaded: "scope" (preloaded), "cdef", or "" (not yet). */
+    public static function source(): string
+    {
+        return self::$source;
+    }
+
+    /** The library version, such as "0.1.0". */
+    public static function version(): string
+    {
+        // A `const char *` result arrives as a PHP string (copied; the library keeps its own).
+        return self::ffi()->cohort_version();
+    }
+
+    private static function requireExtension(): void
+    {
+        if (!extension_loaded('ffi')) {
+            throw new LibraryException(
+                'Cohort needs the PHP FFI extension, which is not loaded: install it (Debian: php-cli '
+                . 'includes it; elsewhere build PHP with --with-ffi) and enable it (see docs/php.md)'
+            );
+        }
+    }
+
+    private static function findLibrary(?string $library): string
+    {
+        $candidates = $library !== null ? [$library] : array_filter([
+            getenv('COHORT_LIBRARY') ?: null,
+            '/usr/local/lib/libcohort.so',
+            '/usr/lib/libcohort.so',
+            dirname(__DIR__, 3) . '/target/release/libcohort.so',
+        ]);
+        foreach ($candidates as $c) {
+            if (is_file($c)) {
+                return $c;
+            }
+        }
+        throw new LibraryException(
+            'libcohort.so not found (looked at ' . implode(', ', $candidates) . '): build it with '
+            . '`cargo build -p cohort-ffi --release` or install it with `cargo cinstall -p cohort-ffi`, '
+            . 'or set COHORT_LIBRARY'
+        );
+    }
+
+    private static function findHeader(): string
+    {
+        $candidates = array_filter([
+            getenv('COHORT_PHP_HEADER') ?: null,
+            dirname(__DIR__) . '/cohort_php.h',
+            '/usr/local/include/cohort_php.h',
+            '/usr/include/cohort_php.h',
+            dirname(__DIR__, 3) . '/ffi/include/cohort_php.h',
+        ]);
+        foreach ($candidates as $c) {
+            if (is_file($c)) {
+                return $c;
+            }
+        }
+        throw new LibraryException(
+            'cohort_php.h not found (looked at ' . implode(', ', $candidates) . '); set COHORT_PHP_HEADER'
+        );
+    }
+
+    private static function readHeader(string $path): string
+    {
+        $text = @file_get_contents($path);
+        if ($text === false) {
+            throw new LibraryException("cannot read $path");
+        }
+        return $text;
+    }
+}

@@ -1,0 +1,117 @@
+<?php
+
+declare(strict_types=1);
+
+/* The seed story through Cohort\Engine: invites, acceptance, members, permissions, removal. */
+
+require __DIR__ . '/harness.php';
+
+use Cohort\Engine;
+
+$config = fixture();
+$c = Engine::open($config);
+T::eq(Engine::version(), Cohort\Library::version(), 'version');
+T::ok(preg_match('/^\d+\.\d+\.\d+$/', Engine::version()) === 1, 'version looks like x.y.z');
+
+$owner = 'owner@acme.example';
+$acct = $c->upsertAccount('1042', 'Acme Ltd', $owner);
+T::eq('1042', $acct['id'], 'account id');
+T::eq($owner, $acct['owner'], 'account owner');
+$dana = $c->upsertUser('Dana@Acme.example', 'Dana Dev', true);
+T::eq('dana@acme.example', $dana['email'], 'emails are normalized');
+T::eq(true, $dana['two_factor'], '2FA flag');
+
+// Invite with all permissions and with chosen ones.
+$all = $c->invite($owner, '1042', 'dana@acme.example', 'all');
+T::eq('all', $all['invite']['permissions'], 'all permissions');
+T::eq('Acme Ltd has invited you to their account', $all['email']['subject'], 'email subject');
+T::ok(str_contains($all['email']['body'], $all['link']), 'the email holds the link');
+$chosen = $c->invite($owner, '1042', 'bo@acme.example', ['tickets', 'invoices'], 3600);
+T::eq(['invoices', 'tickets'], $chosen['invite']['permissions'], 'chosen permissions, sorted');
+T::eq(3600, $chosen['invite']['expires_at'] - $chosen['invite']['created_at'], 'ttl');
+
+$pending = $c->pending('1042');
+T::eq(2, count($pending), 'two pending invites');
+T::eq(['pending', 'pending'], array_column($pending, 'status'), 'both pending');
+
+// Inspect: Login for Dana, Register for Bo.
+$seen = $c->inspect($all['link']);
+T::eq(true, $seen['valid'], 'link valid');
+T::eq(true, $seen['has_login'], 'Dana has a login');
+T::eq('Acme Ltd', $seen['account_name'], 'account name');
+T::eq(null, $seen['reason'], 'no reason when valid');
+T::eq(false, $c->inspect($chosen['token'])['has_login'], 'Bo must register');
+T::eq($chosen['invite']['id'], $c->verifyToken($chosen['token'])['invite_id'], 'verify');
+
+// Accept and register.
+$m = $c->accept($all['token'], 'dana@acme.example');
+T::eq('member', $m['role'], 'role');
+T::eq('all', $m['permissions'], 'permissions from the invite');
+$bo = $c->acceptRegister($chosen['link'], 'bo@acme.example', 'Bo Books');
+T::eq('Bo Books', $bo['name'], 'registered name');
+T::eq($owner, $bo['invited_by'], 'invited by');
+
+$members = $c->members('1042');
+$emails = array_column($members, 'email');
+T::eq($owner, array_shift($emails), 'owner first');
+sort($emails);
+T::eq(['bo@acme.example', 'dana@acme.example'], $emails, 'both invitees joined');
+T::eq('owner', $members[0]['role'], 'owner first');
+T::eq([], $c->pending('1042'), 'nothing pending');
+
+// Last login.
+$c->recordLogin('bo@acme.example');
+$row = array_values(array_filter($c->members('1042'), fn ($r) => $r['email'] === 'bo@acme.example'))[0];
+T::ok(is_int($row['last_login']) && $row['last_login'] > 0, 'last login shows');
+
+// Check and change permissions.
+T::eq(true, $c->check('bo@acme.example', '1042', 'invoices'), 'bo: invoices');
+T::eq(false, $c->check('bo@acme.example', '1042', 'domains'), 'bo: no domains');
+T::eq(true, $c->check($owner, '1042', 'orders'), 'owner holds every key');
+T::eq(true, $c->check('dana@acme.example', '1042', 'managedomains'), 'all holds every key');
+T::eq(false, $c->check('nobody@acme.example', '1042', 'invoices'), 'strangers hold nothing');
+$changed = $c->setPermissions($owner, '1042', 'bo@acme.example', 'domains,managedomains');
+T::eq(['domains', 'managedomains'], $changed['permissions'], 'new permissions');
+T::eq(true, $c->check('bo@acme.example', '1042', 'domains'), 'bo: domains now');
+T::eq(false, $c->check('bo@acme.example', '1042', 'invoices'), 'bo: invoices gone');
+T::eq('1042', $c->accountsOf('bo@acme.example')[0]['account_id'], 'account switcher');
+T::eq(13, count($c->permissions()), 'catalogue');
+
+// Remove access: the login stays.
+$c->revoke($owner, '1042', 'bo@acme.example');
+T::eq(false, $c->check('bo@acme.example', '1042', 'domains'), 'revoked');
+T::eq(2, count($c->members('1042')), 'two left');
+T::eq('Bo Books', $c->user('bo@acme.example')['name'], 'the login remains');
+
+// An invite expires, shows as expired, is resent; the old link stops working; cancel; decline.
+$short = $c->invite($owner, '1042', 'cy@acme.example', ['emails'], 1);
+usleep(1_100_000);
+T::eq('expired', $c->inspect($short['token'])['reason'], 'expired link');
+T::eq(1, $c->expireDue(), 'expire due');
+T::eq('expired', $c->pending('1042')[0]['status'], 'listed as expired');
+$resent = $c->resend($owner, $short['invite']['id']);
+T::eq('pending', $resent['invite']['status'], 'revived');
+T::eq(2, $resent['invite']['times_sent'], 'sent twice');
+T::eq('superseded', $c->inspect($short['token'])['reason'], 'old link dead');
+T::eq(true, $c->inspect($resent['token'])['valid'], 'new link works');
+$cancelled = $c->cancel($owner, $short['invite']['id']);
+T::eq('cancelled', $cancelled['status'], 'cancelled');
+T::eq('cancelled', $c->inviteById($short['invite']['id'])['status'], 'stays cancelled');
+$d = $c->invite($owner, '1042', 'di@acme.example');
+T::eq('declined', $c->decline($d['token'])['status'], 'declined');
+
+// Transfer ownership; the audit trail tells the story.
+T::eq('dana@acme.example', $c->transferOwnership($owner, '1042', 'dana@acme.example')['owner'], 'transfer');
+T::eq('dana@acme.example', $c->account('1042')['owner'], 'new owner');
+$actions = array_column($c->audit('1042', 0, 1000), 'action');
+foreach (['account.create', 'invite.create', 'invite.accept', 'member.permissions', 'member.revoke', 'invite.expire', 'invite.resend', 'invite.cancel', 'invite.decline', 'account.transfer'] as $a) {
+    T::ok(in_array($a, $actions, true), "audit has $a");
+}
+
+// Everything was stored: a second engine on the same database sees it.
+$c->close();
+$again = Engine::open($config);
+T::eq(['dana@acme.example', 'owner@acme.example'], array_column($again->members('1042'), 'email'), 'persisted, new owner first');
+unset($again);
+
+T::done();

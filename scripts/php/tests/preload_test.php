@@ -1,0 +1,23 @@
+<?php
+
+declare(strict_types=1);
+
+/*
+ * Run under opcache.preload=scripts/php/preload.php with ffi.enable=preload, as PHP-FPM would be:
+ * the engine must find the library in the preloaded FFI scope and work.
+ */
+
+require __DIR__ . '/harness.php';
+
+use Cohort\Engine;
+use Cohort\Library;
+
+T::eq('preload', ini_get('ffi.enable'), 'ffi.enable=preload');
+T::ok(FFI::scope(Library::SCOPE) instanceof FFI, 'the COHORT scope was preloaded');
+$c = Engine::open(fixture());
+T::eq('scope', Library::source(), 'the engine uses the preloaded scope');
+$c->upsertAccount('1042', 'Acme Ltd', 'owner@acme.example');
+T::eq(true, $c->check('owner@acme.example', '1042', 'invoices'), 'calls work');
+T::eq(1, count($c->members('1042')), 'JSON calls work');
+
+T::done();
