@@ -385,7 +385,7 @@ fn decode_hex_secret(id: &str, text: &str) -> Result<Vec<u8>> {
         key: id.into(),
         message: format!("a secret is at least {} hex characters", MIN_SECRET_LEN * 2),
     };
-    if t.len() % 2 != 0 || t.len() < MIN_SECRET_LEN * 2 {
+    if !t.len().is_multiple_of(2) || t.len() < MIN_SECRET_LEN * 2 {
         return Err(bad());
     }
     (0..t.len())

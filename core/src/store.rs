@@ -70,10 +70,67 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_account ON audit (account_id, at);
 ";
 
-/// An open database connection.
+/// An open database connection, with the memo that keeps `check` off the disk.
 pub struct Store {
     conn: Connection,
+    memo: CheckMemo,
+    wal_index: Option<WalIndexWatch>,
 }
+
+/// Watches the header of SQLite's WAL index (the `-shm` file, format documented at
+/// <https://www.sqlite.org/walformat.html>). SQLite rewrites this 48-byte header on every commit,
+/// from any process, before the commit returns; comparing it is a change test that costs a
+/// few nanoseconds instead of a read transaction.
+struct WalIndexWatch {
+    map: memmap2::Mmap,
+}
+
+/// Size of the WAL-index header.
+const WAL_INDEX_HEADER: usize = 48;
+
+impl WalIndexWatch {
+    fn open(db: &Path) -> Option<WalIndexWatch> {
+        let mut shm = db.as_os_str().to_owned();
+        shm.push("-shm");
+        let file = std::fs::File::open(shm).ok()?;
+        if file.metadata().ok()?.len() < WAL_INDEX_HEADER as u64 {
+            return None;
+        }
+        // SAFETY: the mapping is read-only and only ever read through volatile loads of plain
+        // integers (another process may change the bytes at any time; any value is valid). The
+        // `-shm` file is never truncated while a connection to the database (ours) is open.
+        let map = unsafe { memmap2::MmapOptions::new().len(WAL_INDEX_HEADER).map(&file) }.ok()?;
+        Some(WalIndexWatch { map })
+    }
+
+    fn stamp(&self) -> [u64; 6] {
+        let base = self.map.as_ptr() as *const u64;
+        let mut out = [0u64; 6];
+        for (i, o) in out.iter_mut().enumerate() {
+            // SAFETY: `base` is page-aligned and the mapping is 48 bytes long.
+            *o = unsafe { std::ptr::read_volatile(base.add(i)) };
+        }
+        out
+    }
+}
+
+/// Memo of (account, email) → membership for `check`.
+///
+/// Valid only while `PRAGMA data_version` is unchanged (no other connection has committed) and
+/// this connection has not written (every [`Store::write`] clears it), so it never serves an
+/// answer that a commit by this or another process has made stale.
+#[derive(Default)]
+struct CheckMemo {
+    stamp: Option<([u64; 6], i64)>,
+    entries: usize,
+    by_account: std::collections::HashMap<
+        String,
+        std::collections::HashMap<String, Option<(Role, Permissions)>>,
+    >,
+}
+
+/// Most (account, email) pairs the memo holds before it starts afresh.
+const MEMO_CAPACITY: usize = 65_536;
 
 impl Store {
     /// Opens (creating if needed) and migrates a database file.
@@ -106,8 +163,15 @@ impl Store {
         })?;
         conn.execute_batch("PRAGMA foreign_keys=ON;")?;
         conn.set_prepared_statement_cache_capacity(64);
-        let mut store = Store { conn };
+        let mut store = Store {
+            conn,
+            memo: CheckMemo::default(),
+            wal_index: None,
+        };
         store.migrate()?;
+        if let Some(path) = store.conn.path().filter(|p| !p.is_empty()) {
+            store.wal_index = WalIndexWatch::open(Path::new(path));
+        }
         Ok(store)
     }
 
@@ -139,6 +203,8 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
+        // `PRAGMA data_version` does not move for this connection's own commits.
+        self.memo = CheckMemo::default();
         Ok(out)
     }
 
@@ -155,6 +221,38 @@ impl Store {
     /// The raw connection (single-statement reads).
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Applies `f` to the role and permissions of `email` (already normalized) on `account`,
+    /// answered from the memo when no commit has happened since it was filled.
+    pub fn with_membership<R>(
+        &mut self,
+        account: &str,
+        email: &str,
+        f: impl FnOnce(Option<&(Role, Permissions)>) -> R,
+    ) -> Result<R> {
+        let stamp = match &self.wal_index {
+            Some(w) => (w.stamp(), 0),
+            None => ([0; 6], self.data_version()?),
+        };
+        if self.memo.stamp != Some(stamp) || self.memo.entries >= MEMO_CAPACITY {
+            self.memo = CheckMemo {
+                stamp: Some(stamp),
+                ..CheckMemo::default()
+            };
+        }
+        if let Some(hit) = self.memo.by_account.get(account).and_then(|m| m.get(email)) {
+            return Ok(f(hit.as_ref()));
+        }
+        let found = membership_by_email(&self.conn, account, email)?;
+        let out = f(found.as_ref());
+        self.memo.entries += 1;
+        self.memo
+            .by_account
+            .entry(account.to_string())
+            .or_default()
+            .insert(email.to_string(), found);
+        Ok(out)
     }
 
     /// Changes every time another connection commits (see `PRAGMA data_version`).
