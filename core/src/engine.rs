@@ -1144,18 +1144,18 @@ impl Engine {
                 valid: self.catalogue.keys(),
             });
         }
-        let email = match Email::parse(user_email) {
-            Ok(e) => e,
-            Err(_) => return Ok(false),
+        // Stored emails are trimmed lower-case ASCII; anything else cannot match once normalized.
+        let t = user_email.trim();
+        let email: std::borrow::Cow<'_, str> = if t.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(t.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(t)
         };
-        let store = self.store();
-        Ok(
-            match store::membership_by_email(store.conn(), account, email.as_str())? {
-                Some((Role::Owner, _)) => true,
-                Some((Role::Member, p)) => p.allows(key),
-                None => false,
-            },
-        )
+        self.store().with_membership(account, &email, |m| match m {
+            Some((Role::Owner, _)) => true,
+            Some((Role::Member, p)) => p.allows(key),
+            None => false,
+        })
     }
 
     /// The latest `limit` audit entries of an account at or after `since`, oldest first.
