@@ -6,6 +6,7 @@
 mod demo;
 mod hooks_cmd;
 mod output;
+mod verify_cmd;
 
 use clap::{Args, Parser, Subcommand};
 use cohort_core::clock::{format_rfc3339, parse_duration, parse_time};
@@ -146,6 +147,8 @@ enum Command {
     Keys(KeysCmd),
     /// Play the whole User Management story on a fresh database in a temporary directory.
     Demo,
+    /// Check a link's signature and expiry offline, as an integrator would (exit 0 valid, 1 not).
+    VerifyLink(verify_cmd::VerifyLinkArgs),
 }
 
 #[derive(Subcommand)]
@@ -312,6 +315,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Demo => demo::run().map(|_| 0).map_err(Failure::from),
         Command::Hooks(h) => hooks_cmd::run(h, cfg_flag, json).map_err(Failure::from),
         Command::Keys(k) => keys(cfg_flag, k, json),
+        Command::VerifyLink(args) => verify_cmd::run(args, cfg_flag, json),
         Command::Permissions => {
             let cfg = load_config(cfg_flag)?;
             let cat = cohort_core::Catalogue::with_extra(&cfg.permissions)?;
@@ -614,7 +618,11 @@ fn operate(engine: &Engine, command: Command, json: bool) -> Outcome {
                 print_audit(&list);
             }
         }
-        Command::Init { .. } | Command::Demo | Command::Keys(_) | Command::Permissions => {
+        Command::Init { .. }
+        | Command::Demo
+        | Command::Keys(_)
+        | Command::Permissions
+        | Command::VerifyLink(_) => {
             unreachable!("handled in run")
         }
     }

@@ -1,0 +1,6 @@
+#![no_main]
+//! See `cohort_fuzz::token_check` for the property.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| cohort_fuzz::token_check::check(data));
