@@ -386,6 +386,14 @@ fn whole_flow_through_the_cli() {
         "gus@acme.example",
         "--all",
         "--by",
+        "eve@else.example",
+    ]);
+    assert_eq!(e["code"], "not_owner");
+    let e = env.refused(&[
+        "transfer",
+        "1042",
+        "owner@acme.example",
+        "--by",
         "owner@acme.example",
     ]);
     assert_eq!(e["code"], "not_owner");

@@ -26,6 +26,8 @@ struct RawConfig {
     invite_ttl: Option<String>,
     bind_email: Option<bool>,
     max_pending_invites: Option<u32>,
+    max_invites_per_day: Option<u32>,
+    max_invites_per_inviter_per_day: Option<u32>,
     synchronous: Option<Synchronous>,
     busy_timeout_ms: Option<u32>,
     clock_skew: Option<String>,
@@ -87,6 +89,10 @@ pub struct Config {
     pub bind_email: bool,
     /// Most pending invites one account may have at once.
     pub max_pending_invites: u32,
+    /// Most invites (new or resent) one account may send in any rolling 24 hours.
+    pub max_invites_per_day: u32,
+    /// Most invites (new or resent) one inviter may send in any rolling 24 hours, over all accounts.
+    pub max_invites_per_inviter_per_day: u32,
     pub synchronous: Synchronous,
     pub busy_timeout_ms: u32,
     /// Tolerance, in seconds, for a token issued slightly in the future.
@@ -101,6 +107,8 @@ pub struct Config {
 pub const DEFAULT_LINK_TEMPLATE: &str = "https://panel.example.com/index.php?rp=/invite/{token}";
 pub const DEFAULT_INVITE_TTL: i64 = 7 * 86_400;
 pub const DEFAULT_MAX_PENDING: u32 = 100;
+pub const DEFAULT_MAX_INVITES_PER_DAY: u32 = 50;
+pub const DEFAULT_MAX_INVITES_PER_INVITER_PER_DAY: u32 = 50;
 pub const DEFAULT_BUSY_TIMEOUT_MS: u32 = 5_000;
 /// Longest invite lifetime accepted (one year).
 pub const MAX_INVITE_TTL: i64 = 366 * 86_400;
@@ -119,6 +127,8 @@ impl Config {
             invite_ttl: DEFAULT_INVITE_TTL,
             bind_email: true,
             max_pending_invites: DEFAULT_MAX_PENDING,
+            max_invites_per_day: DEFAULT_MAX_INVITES_PER_DAY,
+            max_invites_per_inviter_per_day: DEFAULT_MAX_INVITES_PER_INVITER_PER_DAY,
             synchronous: Synchronous::Full,
             busy_timeout_ms: DEFAULT_BUSY_TIMEOUT_MS,
             clock_skew: DEFAULT_SKEW,
@@ -208,6 +218,21 @@ impl Config {
         if max_pending_invites == 0 {
             return Err(Error::config("max_pending_invites", "must be at least 1"));
         }
+        let max_invites_per_day = raw
+            .max_invites_per_day
+            .unwrap_or(DEFAULT_MAX_INVITES_PER_DAY);
+        if max_invites_per_day == 0 {
+            return Err(Error::config("max_invites_per_day", "must be at least 1"));
+        }
+        let max_invites_per_inviter_per_day = raw
+            .max_invites_per_inviter_per_day
+            .unwrap_or(DEFAULT_MAX_INVITES_PER_INVITER_PER_DAY);
+        if max_invites_per_inviter_per_day == 0 {
+            return Err(Error::config(
+                "max_invites_per_inviter_per_day",
+                "must be at least 1",
+            ));
+        }
         let raw_keys = raw
             .keys
             .ok_or_else(|| Error::config("keys", "the [keys] section is required"))?;
@@ -236,6 +261,8 @@ impl Config {
             invite_ttl,
             bind_email: raw.bind_email.unwrap_or(true),
             max_pending_invites,
+            max_invites_per_day,
+            max_invites_per_inviter_per_day,
             synchronous: raw.synchronous.unwrap_or_default(),
             busy_timeout_ms: raw.busy_timeout_ms.unwrap_or(DEFAULT_BUSY_TIMEOUT_MS),
             clock_skew,
@@ -450,6 +477,10 @@ bind_email = true
 
 # Most pending invites one account may have at once.
 max_pending_invites = {DEFAULT_MAX_PENDING}
+
+# Most invites (new or resent) one account, and one inviter over all accounts, may send in 24 hours.
+max_invites_per_day = {DEFAULT_MAX_INVITES_PER_DAY}
+max_invites_per_inviter_per_day = {DEFAULT_MAX_INVITES_PER_INVITER_PER_DAY}
 
 # "full" (default, safe on power loss) or "normal" (faster; may lose the last commits on power loss).
 synchronous = "full"

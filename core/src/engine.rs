@@ -4,6 +4,9 @@ use crate::clock::{format_rfc3339, Clock, SystemClock};
 use crate::config::{Config, MAX_INVITE_TTL};
 use crate::error::{Error, Result};
 use crate::hooks::{events, Action, Event, Hooks, Verdict};
+
+mod team;
+pub use team::USERS_KEY;
 use crate::model::*;
 use crate::permissions::Catalogue;
 use crate::store::{self, AuditEntry, InviteRow, NewInvite, Store};
@@ -323,7 +326,7 @@ impl Engine {
         let ttl = self.check_ttl(ttl)?;
         let now = self.now();
         let verdict = self.before_hook(Action::Invite, now, |tx| {
-            self.require_owner(tx, &actor, account)?;
+            self.require_manager(tx, &actor, account)?.may_grant(permissions)?;
             invite_event(tx, account, &actor, &email, permissions, now, ttl, None)
         })?;
         let permissions = verdict.permissions.as_ref().unwrap_or(permissions);
@@ -332,7 +335,9 @@ impl Engine {
         let hash = token::nonce_hash(&nonce);
         let max_pending = self.cfg.max_pending_invites;
         let (invite, acct) = self.store().write(|tx| {
-            let (acct, _) = self.require_owner(tx, &actor, account)?;
+            let manager = self.require_manager(tx, &actor, account)?;
+            manager.may_grant(permissions)?;
+            let acct = manager.account.clone();
             let inviter = store::user_by_email(tx, &actor)?
                 .ok_or_else(|| Error::not_found("user", &actor))?;
             if let Some(u) = store::user_by_email(tx, &email)? {
@@ -356,6 +361,7 @@ impl Engine {
                     cap: max_pending,
                 });
             }
+            self.rate_limit(tx, account, inviter.id, now)?;
             let id = store::invite_insert(
                 tx,
                 &NewInvite {
@@ -479,7 +485,8 @@ impl Engine {
         self.before_hook(Action::Resend, now, |tx| {
             let row = store::invite_get(tx, invite_id, now)?
                 .ok_or_else(|| Error::not_found("invite", invite_id))?;
-            self.require_owner(tx, &actor, &row.invite.account_id)?;
+            self.require_manager(tx, &actor, &row.invite.account_id)?
+                .may_grant(&row.invite.permissions)?;
             let mut ev = events::about_invite(
                 tx,
                 &row.invite,
@@ -496,7 +503,9 @@ impl Engine {
         let (invite, acct) = self.store().write(|tx| {
             let row = store::invite_get(tx, invite_id, now)?
                 .ok_or_else(|| Error::not_found("invite", invite_id))?;
-            let (acct, _) = self.require_owner(tx, &actor, &row.invite.account_id)?;
+            let manager = self.require_manager(tx, &actor, &row.invite.account_id)?;
+            manager.may_grant(&row.invite.permissions)?;
+            let acct = manager.account.clone();
             if !matches!(
                 row.stored_status,
                 InviteStatus::Pending | InviteStatus::Expired
@@ -514,6 +523,7 @@ impl Engine {
                     });
                 }
             }
+            self.rate_limit(tx, &acct.id, manager.actor_id, now)?;
             if !store::invite_renew(tx, invite_id, now, now + ttl, &hash)? {
                 return Err(Error::InviteNotOpen {
                     invite_id,
@@ -553,7 +563,8 @@ impl Engine {
         self.before_hook(Action::Cancel, now, |tx| {
             let row = store::invite_get(tx, invite_id, now)?
                 .ok_or_else(|| Error::not_found("invite", invite_id))?;
-            self.require_owner(tx, &actor, &row.invite.account_id)?;
+            self.require_manager(tx, &actor, &row.invite.account_id)?
+                .may_grant(&row.invite.permissions)?;
             events::about_invite(
                 tx,
                 &row.invite,
@@ -564,7 +575,8 @@ impl Engine {
         let cancelled = self.store().write(|tx| {
             let row = store::invite_get(tx, invite_id, now)?
                 .ok_or_else(|| Error::not_found("invite", invite_id))?;
-            self.require_owner(tx, &actor, &row.invite.account_id)?;
+            self.require_manager(tx, &actor, &row.invite.account_id)?
+                .may_grant(&row.invite.permissions)?;
             if !store::invite_close(tx, invite_id, InviteStatus::Cancelled, now, None, None)? {
                 return Err(Error::InviteNotOpen {
                     invite_id,
@@ -740,6 +752,7 @@ impl Engine {
         self.before_hook(Action::Accept, now, |tx| {
             let (claims, row) = self.resolve(tx, token_or_link, now)?;
             self.usable(&claims, &row, now)?;
+            self.check_bound(&row, &email)?;
             store::user_by_email(tx, &email)?.ok_or_else(|| Error::not_found("user", &email))?;
             let me = events::person(tx, Some(&row.invite.account_id), &email)?;
             let mut ev = events::about_invite(tx, &row.invite, me.clone(), now)?;
@@ -751,6 +764,7 @@ impl Engine {
         let member = self.store().write(|tx| {
             let (claims, row) = self.resolve(tx, token_or_link, now)?;
             self.usable(&claims, &row, now)?;
+            self.check_bound(&row, &email)?;
             let user = store::user_by_email(tx, &email)?
                 .ok_or_else(|| Error::not_found("user", &email))?;
             accepted = Some(row.invite.clone());
@@ -978,8 +992,9 @@ impl Engine {
         self.catalogue.validate(permissions)?;
         let now = self.now();
         self.before_hook(Action::Permissions, now, |tx| {
-            self.require_owner(tx, &actor, account)?;
+            let manager = self.require_manager(tx, &actor, account)?;
             let (_, role, old) = require_member(tx, account, &email)?;
+            manager.may_change(&email, role, &old, Some(permissions))?;
             if role == Role::Owner {
                 return Err(Error::OwnerProtected {
                     email: email.to_string(),
@@ -993,8 +1008,9 @@ impl Engine {
             Ok(ev)
         })?;
         let member = self.store().write(|tx| {
-            self.require_owner(tx, &actor, account)?;
+            let manager = self.require_manager(tx, &actor, account)?;
             let (user, role, old) = require_member(tx, account, &email)?;
+            manager.may_change(&email, role, &old, Some(permissions))?;
             if role == Role::Owner {
                 return Err(Error::OwnerProtected {
                     email: email.to_string(),
@@ -1034,8 +1050,9 @@ impl Engine {
         let email = Email::parse(user_email)?;
         let now = self.now();
         self.before_hook(Action::Revoke, now, |tx| {
-            self.require_owner(tx, &actor, account)?;
-            let (_, role, _) = require_member(tx, account, &email)?;
+            let manager = self.require_manager(tx, &actor, account)?;
+            let (_, role, old) = require_member(tx, account, &email)?;
+            manager.may_change(&email, role, &old, None)?;
             if role == Role::Owner {
                 return Err(Error::OwnerProtected {
                     email: email.to_string(),
@@ -1047,8 +1064,9 @@ impl Engine {
         })?;
         let mut removed = None;
         self.store().write(|tx| {
-            self.require_owner(tx, &actor, account)?;
+            let manager = self.require_manager(tx, &actor, account)?;
             let (user, role, old) = require_member(tx, account, &email)?;
+            manager.may_change(&email, role, &old, None)?;
             if role == Role::Owner {
                 return Err(Error::OwnerProtected {
                     email: email.to_string(),

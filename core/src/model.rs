@@ -288,6 +288,122 @@ pub struct Inspection {
     pub has_login: Option<bool>,
 }
 
+/// A kind of email a panel sends, for notification routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyKind {
+    General,
+    Domain,
+    Invoice,
+    Product,
+    Support,
+    Affiliate,
+}
+
+impl NotifyKind {
+    pub const ALL: [NotifyKind; 6] = [
+        NotifyKind::General,
+        NotifyKind::Domain,
+        NotifyKind::Invoice,
+        NotifyKind::Product,
+        NotifyKind::Support,
+        NotifyKind::Affiliate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyKind::General => "general",
+            NotifyKind::Domain => "domain",
+            NotifyKind::Invoice => "invoice",
+            NotifyKind::Product => "product",
+            NotifyKind::Support => "support",
+            NotifyKind::Affiliate => "affiliate",
+        }
+    }
+
+    /// Parses one kind (`product` also accepts `service`), refusing unknown names with the valid list.
+    pub fn parse(s: &str) -> Result<NotifyKind> {
+        let t = s.trim().to_ascii_lowercase();
+        NotifyKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == t)
+            .or((t == "service").then_some(NotifyKind::Product))
+            .ok_or_else(|| Error::InvalidArgument {
+                field: "notification kind",
+                message: format!(
+                    "{s:?} is not one of: {}",
+                    NotifyKind::ALL.map(NotifyKind::as_str).join(", ")
+                ),
+            })
+    }
+
+    /// Parses a comma-separated list (empty = none), sorted and deduplicated.
+    pub fn parse_csv(s: &str) -> Result<Vec<NotifyKind>> {
+        let mut v = s
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(NotifyKind::parse)
+            .collect::<Result<Vec<_>>>()?;
+        v.sort();
+        v.dedup();
+        Ok(v)
+    }
+
+    pub(crate) fn parse_list(s: &str) -> Vec<NotifyKind> {
+        NotifyKind::parse_csv(s).unwrap_or_default()
+    }
+
+    pub(crate) fn list_text(kinds: &[NotifyKind]) -> String {
+        kinds
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// A contact of an account (someone who receives emails but need not have a login).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub id: i64,
+    pub account_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Email,
+    pub phone: String,
+    pub company: String,
+    /// The login this contact is linked to, if any.
+    pub user: Option<Email>,
+    /// The kinds of email this contact receives.
+    pub notify: Vec<NotifyKind>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Fields of a contact to add or change; `None` leaves a field as it is (or empty when adding).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    /// Email of a login to link; an empty string unlinks.
+    pub user: Option<String>,
+    /// Kinds of email, e.g. `["invoice", "domain"]`.
+    pub notify: Option<Vec<String>>,
+}
+
+/// One address that should receive a kind of email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recipient {
+    pub email: Email,
+    pub name: String,
+    /// `owner`, `member` or `contact`.
+    pub source: &'static str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,12 @@ pub const BUILTIN: [(&str, &str); 13] = [
     ("orders", "Place New Orders/Upgrades/Cancellations"),
 ];
 
+/// Keys Cohort adds to the WHMCS set.
+pub const COHORT_KEYS: [(&str, &str); 1] = [(
+    "users",
+    "Manage Users (invite, change permissions, remove access)",
+)];
+
 /// One permission key and the label a panel shows next to its checkbox.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PermissionDef {
@@ -39,6 +45,7 @@ impl Default for Catalogue {
         Catalogue {
             defs: BUILTIN
                 .iter()
+                .chain(COHORT_KEYS.iter())
                 .map(|(k, l)| PermissionDef {
                     key: k.to_string(),
                     label: l.to_string(),
@@ -160,7 +167,8 @@ mod tests {
     #[test]
     fn builtin_catalogue() {
         let c = Catalogue::default();
-        assert_eq!(c.defs().len(), 13);
+        assert_eq!(c.defs().len(), 14);
+        assert!(c.contains("users"));
         assert!(c.contains("managedomains"));
         assert_eq!(c.defs()[0].label, "Modify Master Account Profile");
         assert_eq!(c.parse("all").unwrap(), Permissions::All);

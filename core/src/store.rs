@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 use std::path::Path;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE users (
@@ -68,6 +68,34 @@ CREATE TABLE audit (
     new_value   TEXT
 );
 CREATE INDEX audit_by_account ON audit (account_id, at);
+";
+
+/// Version 2: contacts, notification settings of members, and the log of invite sends that
+/// rate limits count.
+const SCHEMA_V2: &str = "
+CREATE TABLE contacts (
+    id          INTEGER PRIMARY KEY,
+    account_id  TEXT    NOT NULL REFERENCES accounts(id),
+    first_name  TEXT    NOT NULL,
+    last_name   TEXT    NOT NULL,
+    email       TEXT    NOT NULL,
+    phone       TEXT    NOT NULL,
+    company     TEXT    NOT NULL,
+    user_id     INTEGER REFERENCES users(id),
+    notify      TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX contacts_by_account ON contacts (account_id);
+ALTER TABLE memberships ADD COLUMN notify TEXT;
+CREATE TABLE invite_sends (
+    id          INTEGER PRIMARY KEY,
+    account_id  TEXT    NOT NULL,
+    inviter_id  INTEGER NOT NULL,
+    at          INTEGER NOT NULL
+);
+CREATE INDEX invite_sends_by_account ON invite_sends (account_id, at);
+CREATE INDEX invite_sends_by_inviter ON invite_sends (inviter_id, at);
 ";
 
 /// An open database connection, with the memo that keeps `check` off the disk.
@@ -188,6 +216,9 @@ impl Store {
         }
         if found < 1 {
             tx.execute_batch(SCHEMA_V1)?;
+        }
+        if found < 2 {
+            tx.execute_batch(SCHEMA_V2)?;
         }
         if found < SCHEMA_VERSION {
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
@@ -697,7 +728,15 @@ pub fn audit_list(
 /// Every row of every table as text, in a fixed order: lets tests prove a refused call changed nothing.
 pub fn dump(c: &Connection) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for table in ["users", "accounts", "memberships", "invites", "audit"] {
+    for table in [
+        "users",
+        "accounts",
+        "memberships",
+        "invites",
+        "audit",
+        "contacts",
+        "invite_sends",
+    ] {
         let mut st = c.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))?;
         let n = st.column_count();
         let rows = st.query_map([], |r| {
@@ -713,4 +752,197 @@ pub fn dump(c: &Connection) -> Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+// ---------- contacts and notifications (schema v2) ----------
+
+const CONTACT_SELECT: &str = "SELECT c.id, c.account_id, c.first_name, c.last_name, c.email, c.phone, c.company, \
+     u.email, c.notify, c.created_at, c.updated_at FROM contacts c LEFT JOIN users u ON u.id = c.user_id";
+
+fn contact_from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        first_name: r.get(2)?,
+        last_name: r.get(3)?,
+        email: email_col(r, 4)?,
+        phone: r.get(5)?,
+        company: r.get(6)?,
+        user: opt_email_col(r, 7)?,
+        notify: NotifyKind::parse_list(&r.get::<_, String>(8)?),
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+    })
+}
+
+pub fn contact_get(c: &Connection, id: i64) -> Result<Option<Contact>> {
+    let mut st = c.prepare_cached(&format!("{CONTACT_SELECT} WHERE c.id = ?1"))?;
+    Ok(st.query_row([id], contact_from_row).optional()?)
+}
+
+pub fn contacts(c: &Connection, account: &str) -> Result<Vec<Contact>> {
+    let mut st = c.prepare_cached(&format!(
+        "{CONTACT_SELECT} WHERE c.account_id = ?1 ORDER BY c.last_name, c.first_name, c.id"
+    ))?;
+    let rows = st.query_map([account], contact_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Inserts (`id` None) or replaces a contact; returns its id.
+pub fn contact_save(
+    c: &Connection,
+    id: Option<i64>,
+    k: &Contact,
+    user_id: Option<i64>,
+) -> Result<i64> {
+    let notify = NotifyKind::list_text(&k.notify);
+    match id {
+        None => {
+            c.prepare_cached(
+                "INSERT INTO contacts (account_id, first_name, last_name, email, phone, company, user_id, notify, \
+                 created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            )?
+            .execute(params![
+                k.account_id, k.first_name, k.last_name, k.email.as_str(), k.phone, k.company, user_id, notify,
+                k.created_at
+            ])?;
+            Ok(c.last_insert_rowid())
+        }
+        Some(id) => {
+            c.prepare_cached(
+                "UPDATE contacts SET first_name = ?2, last_name = ?3, email = ?4, phone = ?5, company = ?6, \
+                 user_id = ?7, notify = ?8, updated_at = ?9 WHERE id = ?1",
+            )?
+            .execute(params![
+                id, k.first_name, k.last_name, k.email.as_str(), k.phone, k.company, user_id, notify, k.updated_at
+            ])?;
+            Ok(id)
+        }
+    }
+}
+
+pub fn contact_delete(c: &Connection, id: i64) -> Result<usize> {
+    Ok(c.prepare_cached("DELETE FROM contacts WHERE id = ?1")?
+        .execute([id])?)
+}
+
+/// The notification settings of a membership; `None` means the role's default.
+pub fn membership_notify(
+    c: &Connection,
+    account: &str,
+    user_id: i64,
+) -> Result<Option<Vec<NotifyKind>>> {
+    let v: Option<Option<String>> = c
+        .prepare_cached("SELECT notify FROM memberships WHERE account_id = ?1 AND user_id = ?2")?
+        .query_row(params![account, user_id], |r| r.get(0))
+        .optional()?;
+    Ok(v.flatten().map(|s| NotifyKind::parse_list(&s)))
+}
+
+pub fn membership_set_notify(
+    c: &Connection,
+    account: &str,
+    user_id: i64,
+    kinds: &[NotifyKind],
+) -> Result<()> {
+    c.prepare_cached("UPDATE memberships SET notify = ?3 WHERE account_id = ?1 AND user_id = ?2")?
+        .execute(params![account, user_id, NotifyKind::list_text(kinds)])?;
+    Ok(())
+}
+
+/// (email, name, role, notify) of every member of an account.
+pub fn member_notify_list(
+    c: &Connection,
+    account: &str,
+) -> Result<Vec<(Email, String, Role, Option<Vec<NotifyKind>>)>> {
+    let mut st = c.prepare_cached(
+        "SELECT u.email, u.name, m.role, m.notify FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.account_id = ?1 ORDER BY CASE m.role WHEN 'owner' THEN 0 ELSE 1 END, m.joined_at, u.email",
+    )?;
+    let rows = st.query_map([account], |r| {
+        Ok((
+            email_col(r, 0)?,
+            r.get(1)?,
+            Role::from_db(&r.get::<_, String>(2)?),
+            r.get::<_, Option<String>>(3)?
+                .map(|s| NotifyKind::parse_list(&s)),
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------- invite sends (rate limits) ----------
+
+pub fn invite_send_log(c: &Connection, account: &str, inviter_id: i64, now: i64) -> Result<()> {
+    c.prepare_cached("INSERT INTO invite_sends (account_id, inviter_id, at) VALUES (?1, ?2, ?3)")?
+        .execute(params![account, inviter_id, now])?;
+    Ok(())
+}
+
+/// Sends since `since` and the time of the oldest of them, by account.
+pub fn invite_sends_by_account(
+    c: &Connection,
+    account: &str,
+    since: i64,
+) -> Result<(i64, Option<i64>)> {
+    Ok(c.prepare_cached(
+        "SELECT COUNT(*), MIN(at) FROM invite_sends WHERE account_id = ?1 AND at > ?2",
+    )?
+    .query_row(params![account, since], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// Sends since `since` and the time of the oldest of them, by inviter (across accounts).
+pub fn invite_sends_by_inviter(
+    c: &Connection,
+    inviter_id: i64,
+    since: i64,
+) -> Result<(i64, Option<i64>)> {
+    Ok(c.prepare_cached(
+        "SELECT COUNT(*), MIN(at) FROM invite_sends WHERE inviter_id = ?1 AND at > ?2",
+    )?
+    .query_row(params![inviter_id, since], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+// ---------- audit views ----------
+
+/// Filters of an audit query; `None` means no filter.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub account: Option<String>,
+    /// Entries where this email is the actor or the target.
+    pub user: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub limit: u32,
+}
+
+/// The latest `limit` matching entries, oldest first.
+pub fn audit_query(c: &Connection, q: &AuditQuery) -> Result<Vec<AuditEvent>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, at, actor, account_id, action, target, old_value, new_value FROM \
+         (SELECT * FROM audit WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR actor = ?2 OR target = ?2) \
+          AND at >= ?3 AND at <= ?4 ORDER BY id DESC LIMIT ?5) ORDER BY id",
+    )?;
+    let rows = st.query_map(
+        params![
+            q.account,
+            q.user,
+            q.since.unwrap_or(i64::MIN),
+            q.until.unwrap_or(i64::MAX),
+            q.limit
+        ],
+        |r| {
+            Ok(AuditEvent {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                account_id: r.get(3)?,
+                action: r.get(4)?,
+                target: r.get(5)?,
+                old_value: r.get(6)?,
+                new_value: r.get(7)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

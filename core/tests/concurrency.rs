@@ -35,6 +35,8 @@ impl Race {
         let mut cfg = config_in(dir.path());
         cfg.bind_email = bind_email;
         cfg.max_pending_invites = 10_000;
+        cfg.max_invites_per_day = 100_000;
+        cfg.max_invites_per_inviter_per_day = 100_000;
         let race = Race {
             dir,
             cfg,
@@ -295,7 +297,9 @@ fn child(dir: &Path) {
     let role = std::env::var(CHILD_ROLE).unwrap();
     let index = std::env::var(CHILD_INDEX).unwrap();
     let count: usize = std::env::var(CHILD_COUNT).unwrap().parse().unwrap();
-    let cfg = Config::new(dir.join("cohort.db"), dir.join("keys"), "k1");
+    let mut cfg = Config::new(dir.join("cohort.db"), dir.join("keys"), "k1");
+    cfg.max_invites_per_day = 100_000;
+    cfg.max_invites_per_inviter_per_day = 100_000;
     let engine = Engine::open_with_clock(cfg, Arc::new(ManualClock::new(T0))).unwrap();
     let invites: Vec<Sent> = std::fs::read_to_string(dir.join("invites.txt"))
         .unwrap()

@@ -5,7 +5,7 @@ mod common;
 use cohort_core::clock::format_rfc3339;
 use cohort_core::config::DEFAULT_LINK_TEMPLATE;
 use cohort_core::engine::SYSTEM_ACTOR;
-use cohort_core::permissions::BUILTIN;
+use cohort_core::permissions::{BUILTIN, COHORT_KEYS};
 use cohort_core::{Error, ErrorCode, InviteStatus, Permissions, Role, TokenReason};
 use common::*;
 
@@ -166,7 +166,7 @@ fn user_upsert_creates_updates_and_normalizes() {
 #[test]
 fn record_login_sets_last_login() {
     let f = Fixture::new();
-    f.member("dev@acme.example", &Permissions::All);
+    f.member("dev@acme.example", &keys(&["invoices", "tickets"]));
     f.clock.advance(3_600);
     let u = f.engine.record_login("Dev@Acme.example").unwrap();
     assert_eq!(u.last_login, Some(T0 + 3_600));
@@ -317,7 +317,7 @@ fn invite_uses_link_template_and_extra_permissions_from_config() {
 #[test]
 fn invite_refused_when_actor_is_not_the_owner() {
     let f = Fixture::new();
-    f.member("dev@acme.example", &Permissions::All);
+    f.member("dev@acme.example", &keys(&["invoices", "tickets"]));
     let e = f.refused(ErrorCode::NotOwner, |e| {
         e.invite(
             "dev@acme.example",
@@ -376,7 +376,11 @@ fn invite_refused_for_unknown_key_listing_the_valid_ones() {
     });
     let msg = e.to_string();
     assert!(msg.contains("\"billing\""), "{msg}");
-    let valid: Vec<&str> = BUILTIN.iter().map(|(k, _)| *k).collect();
+    let valid: Vec<&str> = BUILTIN
+        .iter()
+        .chain(COHORT_KEYS.iter())
+        .map(|(k, _)| *k)
+        .collect();
     assert!(msg.contains(&valid.join(", ")), "{msg}");
     match e {
         Error::UnknownPermission { key, valid: listed } => {
@@ -413,7 +417,7 @@ fn invite_refused_for_an_existing_member() {
     f.refused(ErrorCode::AlreadyMember, |e| {
         e.invite(OWNER, ACCOUNT, OWNER, &Permissions::All, None)
     });
-    f.member("dev@acme.example", &Permissions::All);
+    f.member("dev@acme.example", &keys(&["invoices", "tickets"]));
     let e = f.refused(ErrorCode::AlreadyMember, |e| {
         e.invite(
             OWNER,
@@ -675,7 +679,7 @@ fn resend_revives_an_expired_invite() {
 #[test]
 fn resend_refusals_write_nothing() {
     let f = Fixture::new();
-    f.member("dev@acme.example", &Permissions::All);
+    f.member("dev@acme.example", &keys(&["invoices", "tickets"]));
     let sent = f.invite("x@acme.example", &Permissions::All);
     f.refused(ErrorCode::NotOwner, |e| {
         e.resend("dev@acme.example", sent.invite.id, None)
@@ -734,7 +738,7 @@ fn cancel_closes_the_invite_and_kills_its_link() {
 #[test]
 fn cancel_refusals_write_nothing() {
     let f = Fixture::new();
-    f.member("dev@acme.example", &Permissions::All);
+    f.member("dev@acme.example", &keys(&["invoices", "tickets"]));
     let sent = f.invite("x@acme.example", &Permissions::All);
     f.refused(ErrorCode::NotOwner, |e| {
         e.cancel("dev@acme.example", sent.invite.id)
@@ -1142,7 +1146,7 @@ fn accounts_of_lists_every_account_with_role() {
 #[test]
 fn set_permissions_replaces_a_members_set() {
     let f = Fixture::new();
-    f.member("dev@acme.example", &Permissions::All);
+    f.member("dev@acme.example", &keys(&["invoices", "tickets"]));
     f.clock.advance(30);
     let m = f
         .engine
@@ -1168,7 +1172,7 @@ fn set_permissions_replaces_a_members_set() {
     assert_eq!(a.action, "member.permissions");
     assert_eq!(a.actor, OWNER);
     assert_eq!(a.target.as_deref(), Some("dev@acme.example"));
-    assert_eq!(a.old_value.as_deref(), Some("all"));
+    assert_eq!(a.old_value.as_deref(), Some("invoices,tickets"));
     assert_eq!(a.new_value.as_deref(), Some("orders,quotes"));
     assert_eq!(a.at, T0 + 30);
 
@@ -1284,7 +1288,7 @@ fn revoke_removes_access_but_keeps_the_login_and_other_memberships() {
 #[test]
 fn revoke_refusals_write_nothing() {
     let f = Fixture::new();
-    f.member("dev@acme.example", &Permissions::All);
+    f.member("dev@acme.example", &keys(&["invoices", "tickets"]));
     let e = f.refused(ErrorCode::OwnerProtected, |e| {
         e.revoke(OWNER, ACCOUNT, OWNER)
     });
@@ -1332,7 +1336,7 @@ fn transfer_ownership_swaps_roles() {
 
     // The new owner runs the account; the old one no longer can, and is no longer protected.
     f.refused(ErrorCode::NotOwner, |e| {
-        e.invite(OWNER, ACCOUNT, "x@acme.example", &Permissions::All, None)
+        e.transfer_ownership(OWNER, ACCOUNT, OWNER)
     });
     f.engine
         .invite(
@@ -1360,7 +1364,7 @@ fn transfer_ownership_swaps_roles() {
 #[test]
 fn transfer_ownership_refusals_write_nothing() {
     let f = Fixture::new();
-    f.member("dev@acme.example", &Permissions::All);
+    f.member("dev@acme.example", &keys(&["invoices", "tickets"]));
     f.engine
         .upsert_user("outsider@acme.example", None, None)
         .unwrap();
@@ -1389,7 +1393,11 @@ fn check_owner_and_all_hold_every_key() {
     f.member("all@acme.example", &Permissions::All);
     f.member("some@acme.example", &keys(&["invoices", "reports"]));
     let every: Vec<String> = f.engine.catalogue().keys();
-    assert_eq!(every.len(), 14);
+    assert_eq!(
+        every.len(),
+        15,
+        "13 WHMCS keys, users, and one configured key"
+    );
     for key in &every {
         assert!(f.engine.check(OWNER, ACCOUNT, key).unwrap(), "owner {key}");
         assert!(

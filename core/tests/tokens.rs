@@ -359,7 +359,16 @@ proptest! {
     /// Issued links round-trip: inspect reads back what was invited, for any ttl and key set.
     #[test]
     fn issued_links_round_trip(ttl in 1i64..(366 * DAY), mask in 1u16..(1 << 13)) {
-        let (f, _) = ROUND_TRIP.get_or_init(with_invite);
+        let (f, _) = ROUND_TRIP.get_or_init(|| {
+        // Hundreds of invites in one test day: lift the pending cap and the daily send limits.
+        let f = Fixture::with(|c| {
+            c.max_pending_invites = 1_000_000;
+            c.max_invites_per_day = 1_000_000;
+            c.max_invites_per_inviter_per_day = 1_000_000;
+        });
+        let sent = f.invite(DEV, &Permissions::All);
+        (f, sent)
+    });
         let chosen: Vec<&str> = cohort_core::permissions::BUILTIN
             .iter()
             .enumerate()
