@@ -469,7 +469,8 @@ CohortStatus cohort_invite_cancel(const struct CohortEngine *engine,
  *
  * `*out_json`: `{"valid","reason","message","invite_id","account_id","account_name",
  * "invited_by","email","permissions","expires_at","has_login"}`; `reason` is null when valid,
- * else a token reason such as `"token_expired"`; the other fields are null when the token does
+ * else a token reason such as `"expired"` or `"superseded"` (the status name without its `token_`
+ * prefix) and `message` says why in words; the other fields are null when the token does
  * not name a real invite. `has_login` tells the panel to show Login rather than Register.
  */
 CohortStatus cohort_invite_inspect(const struct CohortEngine *engine,
@@ -482,12 +483,14 @@ CohortStatus cohort_invite_inspect(const struct CohortEngine *engine,
  * token may still be used up, cancelled or superseded (`cohort_invite_inspect` tells). Fails with
  * the token status (`COHORT_STATUS_TOKEN_BAD_SIGNATURE`, `…_TOKEN_EXPIRED`, …) when not valid.
  *
- * `*out_json`: the signed claims, `{"key_id","invite_id","issued_at","expires_at","account_id"}`.
+ * On success `*out_invite_id` and `*out_expires_at` (UTC seconds) receive the signed invite id and
+ * expiry. Plain integers rather than JSON: this is the cheap first check of a link on a hot path.
  */
 CohortStatus cohort_token_verify(const struct CohortEngine *engine,
                                  const char *token_or_link,
                                  size_t token_or_link_len,
-                                 char **out_json);
+                                 int64_t *out_invite_id,
+                                 int64_t *out_expires_at);
 
 /**
  * Accepts an invite as an existing login. Single use: of concurrent accepts exactly one wins.
@@ -585,8 +588,8 @@ CohortStatus cohort_permission_check(const struct CohortEngine *engine,
                                      bool *out_allowed);
 
 /**
- * The permission catalogue of this engine (the 13 built-in keys, then the configured ones), in
- * display order. `*out_json`: `[{"key","label"}, …]`.
+ * The permission catalogue of this engine in display order: the built-in keys (the 13 of WHMCS
+ * first), then the ones added in config. `*out_json`: `[{"key","label"}, …]`.
  */
 CohortStatus cohort_permission_list(const struct CohortEngine *engine,
                                     char **out_json);

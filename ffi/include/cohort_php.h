@@ -160,7 +160,8 @@ CohortStatus cohort_invite_inspect(const struct CohortEngine *engine,
 CohortStatus cohort_token_verify(const struct CohortEngine *engine,
                                  const char *token_or_link,
                                  size_t token_or_link_len,
-                                 char **out_json);
+                                 int64_t *out_invite_id,
+                                 int64_t *out_expires_at);
 
 CohortStatus cohort_invite_accept(const struct CohortEngine *engine,
                                   const char *token_or_link,

@@ -188,21 +188,30 @@ pub unsafe extern "C" fn cohort_invite_inspect(
 /// token may still be used up, cancelled or superseded (`cohort_invite_inspect` tells). Fails with
 /// the token status (`COHORT_STATUS_TOKEN_BAD_SIGNATURE`, `…_TOKEN_EXPIRED`, …) when not valid.
 ///
-/// `*out_json`: the signed claims, `{"key_id","invite_id","issued_at","expires_at","account_id"}`.
+/// On success `*out_invite_id` and `*out_expires_at` (UTC seconds) receive the signed invite id and
+/// expiry. Plain integers rather than JSON: this is the cheap first check of a link on a hot path.
 #[no_mangle]
 pub unsafe extern "C" fn cohort_token_verify(
     engine: *const CohortEngine,
     token_or_link: *const c_char,
     token_or_link_len: usize,
-    out_json: *mut *mut c_char,
+    out_invite_id: *mut i64,
+    out_expires_at: *mut i64,
 ) -> CohortStatus {
     const F: &str = "cohort_token_verify";
-    ffi_boundary!(F, [engine, token_or_link, out_json], {
+    ffi_boundary!(F, [engine, token_or_link, out_invite_id, out_expires_at], {
         let e = handle::get(F, engine)?;
         let token = text(F, token_or_link, token_or_link_len, "token_or_link")?;
         let token = cohort_core::token::extract_token(token);
         let claims = e.keyring().verify(token, e.now(), e.config().clock_skew)?;
-        write_json(F, out_json, &claims)
+        let id = i64::try_from(claims.invite_id).map_err(|_| {
+            Failure::new(
+                CohortStatus::TokenUnknownInvite,
+                format!("invite {} does not exist", claims.invite_id),
+            )
+        })?;
+        write_value(F, out_invite_id, "out_invite_id", id)?;
+        write_value(F, out_expires_at, "out_expires_at", claims.expires_at)
     })
 }
 

@@ -107,8 +107,8 @@ pub unsafe extern "C" fn cohort_permission_check(
     })
 }
 
-/// The permission catalogue of this engine (the 13 built-in keys, then the configured ones), in
-/// display order. `*out_json`: `[{"key","label"}, …]`.
+/// The permission catalogue of this engine in display order: the built-in keys (the 13 of WHMCS
+/// first), then the ones added in config. `*out_json`: `[{"key","label"}, …]`.
 #[no_mangle]
 pub unsafe extern "C" fn cohort_permission_list(
     engine: *const CohortEngine,

@@ -201,9 +201,13 @@ fn the_whole_flow_through_the_exports() {
     assert_eq!(seen["valid"], true);
     assert_eq!(seen["has_login"], true);
     assert_eq!(seen["account_name"], "Acme Ltd");
-    let claims = json_call(|out| unsafe { cohort_token_verify(fx.e(), t, tl, out) }).unwrap();
-    assert_eq!(claims["invite_id"], all["invite"]["id"]);
-    assert_eq!(claims["account_id"], "1042");
+    let (mut id, mut expires) = (0i64, 0i64);
+    assert_eq!(
+        unsafe { cohort_token_verify(fx.e(), t, tl, &mut id, &mut expires) },
+        CohortStatus::Ok
+    );
+    assert_eq!(Some(id), all["invite"]["id"].as_i64());
+    assert_eq!(Some(expires), all["invite"]["expires_at"].as_i64());
 
     // Accept with the existing login, register with the link.
     let (e, el) = s("dev@acme.example");
@@ -319,7 +323,12 @@ fn the_whole_flow_through_the_exports() {
         assert!(actions.contains(&want), "{want} missing from {actions:?}");
     }
     let catalogue = json_call(|out| unsafe { cohort_permission_list(fx.e(), out) }).unwrap();
-    assert_eq!(catalogue.as_array().unwrap().len(), 13);
+    let defs = cohort_core::Catalogue::default();
+    assert_eq!(catalogue.as_array().unwrap().len(), defs.defs().len());
+    for (i, (key, label)) in cohort_core::permissions::BUILTIN.iter().enumerate() {
+        assert_eq!(catalogue[i]["key"], *key);
+        assert_eq!(catalogue[i]["label"], *label);
+    }
     assert_eq!(catalogue[7]["key"], "invoices");
     assert_eq!(catalogue[7]["label"], "View & Pay Invoices");
 }
@@ -393,13 +402,19 @@ fn refusals_keep_their_core_status_and_a_specific_message() {
     token.pop();
     token.push('A');
     let (t, tl) = s(&token);
-    let e = json_call(|out| unsafe { cohort_token_verify(fx.e(), t, tl, out) }).unwrap_err();
+    let (mut id, mut expires) = (-1i64, -1i64);
+    let st = unsafe { cohort_token_verify(fx.e(), t, tl, &mut id, &mut expires) };
     assert!(
         matches!(
-            e.0,
+            st,
             CohortStatus::TokenBadSignature | CohortStatus::TokenNonCanonical
         ),
-        "{e:?}"
+        "{st:?}"
+    );
+    assert_eq!((id, expires), (-1, -1), "no output on failure");
+    assert_eq!(
+        unsafe { cohort_token_verify(fx.e(), t, tl, &mut id, std::ptr::null_mut()) },
+        CohortStatus::NullArgument
     );
     let seen = json_call(|out| unsafe { cohort_invite_inspect(fx.e(), t, tl, out) }).unwrap();
     assert_eq!(seen["valid"], false);

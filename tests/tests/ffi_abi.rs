@@ -14,6 +14,8 @@ use std::sync::{OnceLock, RwLock, RwLockReadGuard};
 
 type Handle = *mut c_void;
 type Out = *mut *mut c_char;
+/// A JSON result, or the status and message of the failure.
+type Answer = Result<Value, (i32, String)>;
 
 // Status numbers, as in cohort.h (checked against the header below).
 const OK: i32 = 0;
@@ -83,7 +85,7 @@ api! {
     cohort_invite_resend: fn(Handle, *const c_char, usize, i64, i64, Out) -> i32;
     cohort_invite_cancel: fn(Handle, *const c_char, usize, i64, Out) -> i32;
     cohort_invite_inspect: fn(Handle, *const c_char, usize, Out) -> i32;
-    cohort_token_verify: fn(Handle, *const c_char, usize, Out) -> i32;
+    cohort_token_verify: fn(Handle, *const c_char, usize, *mut i64, *mut i64) -> i32;
     cohort_invite_accept: fn(Handle, *const c_char, usize, *const c_char, usize, Out) -> i32;
     cohort_invite_accept_register: fn(Handle, *const c_char, usize, *const c_char, usize, *const c_char, usize, Out) -> i32;
     cohort_invite_decline: fn(Handle, *const c_char, usize, Out) -> i32;
@@ -157,7 +159,7 @@ fn message() -> String {
 }
 
 /// Runs a JSON-returning call; on failure checks the output was left alone.
-fn call(f: impl FnOnce(Out) -> i32) -> Result<Value, (i32, String)> {
+fn call(f: impl FnOnce(Out) -> i32) -> Answer {
     let sentinel = 0x5a5a as *mut c_char;
     let mut out = sentinel;
     let st = f(&mut out);
@@ -201,21 +203,14 @@ impl Panel {
         cohort_core::Engine::open_path(self.config()).unwrap()
     }
 
-    fn account(&self, id: &str, name: &str, owner: &str) -> Result<Value, (i32, String)> {
+    fn account(&self, id: &str, name: &str, owner: &str) -> Answer {
         let (i, il) = s(id);
         let (n, nl) = s(name);
         let (o, ol) = s(owner);
         call(|out| unsafe { (api().cohort_account_upsert)(self.h, i, il, n, nl, o, ol, out) })
     }
 
-    fn invite(
-        &self,
-        actor: &str,
-        acct: &str,
-        email: &str,
-        perms: &str,
-        ttl: i64,
-    ) -> Result<Value, (i32, String)> {
+    fn invite(&self, actor: &str, acct: &str, email: &str, perms: &str, ttl: i64) -> Answer {
         let (a, al) = s(actor);
         let (c, cl) = s(acct);
         let (e, el) = s(email);
@@ -230,7 +225,7 @@ impl Panel {
         call(|out| unsafe { (api().cohort_invite_inspect)(self.h, t, tl, out) }).unwrap()
     }
 
-    fn accept(&self, token: &str, email: &str) -> Result<Value, (i32, String)> {
+    fn accept(&self, token: &str, email: &str) -> Answer {
         let (t, tl) = s(token);
         let (e, el) = s(email);
         call(|out| unsafe { (api().cohort_invite_accept)(self.h, t, tl, e, el, out) })
@@ -355,8 +350,13 @@ fn the_seed_flow_through_the_shared_library() {
     let seen = p.inspect(chosen["token"].as_str().unwrap());
     assert_eq!(seen["has_login"], false);
     let (t, tl) = s(chosen["token"].as_str().unwrap());
-    let claims = call(|out| unsafe { (a.cohort_token_verify)(p.h, t, tl, out) }).unwrap();
-    assert_eq!(claims["invite_id"], chosen["invite"]["id"]);
+    let (mut id, mut expires) = (0i64, 0i64);
+    assert_eq!(
+        unsafe { (a.cohort_token_verify)(p.h, t, tl, &mut id, &mut expires) },
+        OK
+    );
+    assert_eq!(Some(id), chosen["invite"]["id"].as_i64());
+    assert_eq!(Some(expires), chosen["invite"]["expires_at"].as_i64());
 
     // Accept with the existing login; register with the other invite.
     let m = p
@@ -524,7 +524,18 @@ fn the_seed_flow_through_the_shared_library() {
         assert!(actions.contains(&want), "{want} missing from {actions:?}");
     }
     let catalogue = call(|out| unsafe { (a.cohort_permission_list)(p.h, out) }).unwrap();
-    assert_eq!(catalogue.as_array().unwrap().len(), 13);
+    let whmcs: Vec<&str> = catalogue
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(13)
+        .map(|d| d["key"].as_str().unwrap())
+        .collect();
+    let builtin: Vec<&str> = cohort_core::permissions::BUILTIN
+        .iter()
+        .map(|(k, _)| *k)
+        .collect();
+    assert_eq!(whmcs, builtin, "the 13 WHMCS keys come first, in order");
 }
 
 #[test]
@@ -537,7 +548,7 @@ fn refusals_are_distinguishable_and_change_nothing() {
         .invite(OWNER, ACCT, "x@acme.example", "\"all\"", 0)
         .unwrap();
     let before = core.dump().unwrap();
-    let cases: Vec<(i32, Result<Value, (i32, String)>)> = vec![
+    let cases: Vec<(i32, Answer)> = vec![
         (
             NOT_OWNER,
             p.invite("x@acme.example", ACCT, "y@acme.example", "\"all\"", 0),

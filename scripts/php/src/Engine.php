@@ -26,11 +26,15 @@ final class Engine
     private \FFI $ffi;
     private \FFI\CData $handle;
     private bool $closed = false;
-    /** Reused out-parameters (char * for JSON, bool for check, size_t for counts). */
+    /** Reused out-parameters (char * for JSON, bool for check, int64_t for verifyToken). */
     private \FFI\CData $out;
     private \FFI\CData $outAddr;
     private \FFI\CData $allowed;
     private \FFI\CData $allowedAddr;
+    private \FFI\CData $id;
+    private \FFI\CData $idAddr;
+    private \FFI\CData $expires;
+    private \FFI\CData $expiresAddr;
 
     private function __construct(\FFI $ffi, \FFI\CData $handle)
     {
@@ -40,6 +44,10 @@ final class Engine
         $this->outAddr = \FFI::addr($this->out);
         $this->allowed = $ffi->new('bool');
         $this->allowedAddr = \FFI::addr($this->allowed);
+        $this->id = $ffi->new('int64_t');
+        $this->idAddr = \FFI::addr($this->id);
+        $this->expires = $ffi->new('int64_t');
+        $this->expiresAddr = \FFI::addr($this->expires);
     }
 
     /** Opens the engine of a config file (the cohort.toml that `cohort init` writes). */
@@ -183,12 +191,17 @@ final class Engine
     }
 
     /**
-     * Checks a token's signature and expiry only (no database); throws InvalidTokenException.
-     * Returns the signed claims: key_id, invite_id, issued_at, expires_at, account_id.
+     * Checks a token's signature and expiry only (no database: use inspect() to know whether the
+     * invite can still be used). Returns ['invite_id' => int, 'expires_at' => int]; throws
+     * InvalidTokenException when the token is not genuine or has expired.
      */
     public function verifyToken(string $tokenOrLink): array
     {
-        return $this->json('cohort_token_verify', $tokenOrLink, \strlen($tokenOrLink));
+        $status = $this->ffi->cohort_token_verify($this->handle, $tokenOrLink, \strlen($tokenOrLink), $this->idAddr, $this->expiresAddr);
+        if ($status !== 0) {
+            throw $this->failure($status);
+        }
+        return ['invite_id' => $this->id->cdata, 'expires_at' => $this->expires->cdata];
     }
 
     /** Accepts an invite as an existing login; returns the new member. */

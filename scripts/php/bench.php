@@ -1,0 +1,224 @@
+<?php
+
+declare(strict_types=1);
+
+/*
+ * Benchmarks from PHP, in one run, on one database:
+ *
+ * 1. check: Cohort\Engine::check() through FFI against a PDO SQLite point select doing the same
+ *    lookup (the same indexed join Cohort runs, then the same owner / all / key decision in PHP),
+ *    with a prepared statement kept across calls, as a panel would.
+ * 2. token: Cohort\Engine::inspect() (signature, expiry, and the invite, account and login rows)
+ *    and Cohort\Engine::verifyToken() (signature and expiry only) through FFI, against PHP's own
+ *    verification of the same token with hash_hmac + hash_equals (strict canonical base64url,
+ *    payload unpacked, expiry checked: everything verifyToken does, nothing inspect adds).
+ *
+ * Both sides of each pair answer the same questions; the run fails if they ever disagree.
+ *
+ *   php scripts/php/bench.php [--quick] [--markdown] [--accounts N]
+ *
+ * --quick runs a few iterations only (the test command uses it to keep this script working);
+ * --markdown prints the table for docs/benchmarks.md. Set COHORT_LIBRARY to the library to use.
+ */
+
+require __DIR__ . '/autoload.php';
+
+use Cohort\Engine;
+
+$opts = getopt('', ['quick', 'markdown', 'accounts:']);
+$quick = isset($opts['quick']);
+$accounts = (int) ($opts['accounts'] ?? ($quick ? 50 : 5000));
+$iterations = $quick ? 2_000 : 200_000;
+$rounds = $quick ? 1 : 7;
+
+// ---------- a database with $accounts accounts, each with an owner and two members ----------
+
+$dir = sys_get_temp_dir() . '/cohort-bench-' . bin2hex(random_bytes(4));
+mkdir("$dir/keys", 0700, true);
+$secret = random_bytes(32);
+file_put_contents("$dir/keys/k1.key", bin2hex($secret) . "\n");
+chmod("$dir/keys/k1.key", 0600);
+// synchronous = normal only speeds up seeding; reads are the same either way.
+file_put_contents("$dir/cohort.toml", "synchronous = \"normal\"\n[keys]\ncurrent = \"k1\"\ndir = \"keys\"\n");
+register_shutdown_function(static fn () => exec('rm -rf ' . escapeshellarg($dir)));
+
+$c = Engine::open("$dir/cohort.toml");
+$t0 = hrtime(true);
+$lookups = [];
+$tokens = [];
+$keys = array_column($c->permissions(), 'key');
+for ($i = 0; $i < $accounts; $i++) {
+    $acct = (string) (10000 + $i);
+    $owner = "owner$i@example.com";
+    $c->upsertAccount($acct, "Client $i", $owner);
+    $full = $c->invite($owner, $acct, "admin$i@example.com", 'all');
+    $c->acceptRegister($full['token'], "admin$i@example.com", "Admin $i");
+    $some = $c->invite($owner, $acct, "billing$i@example.com", ['invoices', 'quotes', 'tickets']);
+    $c->acceptRegister($some['token'], "billing$i@example.com", "Billing $i");
+    if (count($tokens) < 64) {
+        $tokens[] = $c->invite($owner, $acct, "pending$i@example.com", ['tickets'])['token'];
+    }
+    if ($i % max(1, intdiv($accounts, 64)) === 0) {
+        // Owners, all-permission members, chosen-permission members (allowed and not), strangers.
+        $lookups[] = [$owner, $acct, 'orders'];
+        $lookups[] = ["admin$i@example.com", $acct, 'domains'];
+        $lookups[] = ["billing$i@example.com", $acct, 'invoices'];
+        $lookups[] = ["billing$i@example.com", $acct, 'managedomains'];
+        $lookups[] = ["admin$i@example.com", (string) (10000 + ($i + 1) % $accounts), 'invoices'];
+    }
+}
+$seedSeconds = (hrtime(true) - $t0) / 1e9;
+$memberships = 3 * $accounts;
+
+// ---------- the PHP + PDO side ----------
+
+$pdo = new PDO("sqlite:$dir/cohort.db", null, null, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+$pdo->exec('PRAGMA busy_timeout = 5000');
+$select = $pdo->prepare(
+    'SELECT m.role, m.perm_all, m.perms FROM users u JOIN memberships m ON m.user_id = u.id '
+    . 'WHERE u.email = ? AND m.account_id = ?'
+);
+$catalogue = array_flip($keys);
+
+$pdoCheck = static function (string $email, string $account, string $key) use ($select, $catalogue): bool {
+    if (!isset($catalogue[$key])) {
+        throw new InvalidArgumentException("unknown permission $key");
+    }
+    $select->execute([strtolower(trim($email)), $account]);
+    $row = $select->fetch(PDO::FETCH_NUM);
+    $select->closeCursor();
+    if ($row === false) {
+        return false;
+    }
+    if ($row[0] === 'owner' || (int) $row[1] === 1) {
+        return true;
+    }
+    return in_array($key, explode(',', $row[2]), true);
+};
+
+/** PHP's own verification of a cohort1 token: what verifyToken() does, with hash_hmac. */
+$phpVerify = static function (string $token) use ($secret): ?array {
+    if (strlen($token) > 512) {
+        return null;
+    }
+    $parts = explode('.', $token);
+    if (count($parts) !== 4 || $parts[0] !== 'cohort1' || $parts[1] !== 'k1') {
+        return null;
+    }
+    $b64 = static function (string $s): ?string {
+        if (!preg_match('/\A[A-Za-z0-9_-]*\z/', $s) || strlen($s) % 4 === 1) {
+            return null;
+        }
+        $bin = base64_decode(strtr($s, '-_', '+/'), true);
+        if ($bin === false || rtrim(strtr(base64_encode($bin), '+/', '-_'), '=') !== $s) {
+            return null;
+        }
+        return $bin;
+    };
+    $payload = $b64($parts[2]);
+    $mac = $b64($parts[3]);
+    if ($payload === null || $mac === null || strlen($payload) < 41 || strlen($mac) !== 32) {
+        return null;
+    }
+    $expected = hash_hmac('sha256', "cohort-invite-v1\ncohort1.k1." . $parts[2], $secret, true);
+    if (!hash_equals($expected, $mac)) {
+        return null;
+    }
+    $f = unpack('Jinvite_id/Jissued_at/Jexpires_at', $payload);
+    $now = time();
+    if ($now >= $f['expires_at'] || $f['expires_at'] <= $f['issued_at'] || $f['issued_at'] > $now + 60) {
+        return null;
+    }
+    return [
+        'invite_id' => $f['invite_id'],
+        'issued_at' => $f['issued_at'],
+        'expires_at' => $f['expires_at'],
+        'account_id' => substr($payload, 40),
+    ];
+};
+
+// ---------- both sides agree ----------
+
+foreach ($lookups as [$e, $a, $k]) {
+    if ($c->check($e, $a, $k) !== $pdoCheck($e, $a, $k)) {
+        fwrite(STDERR, "check disagrees on $e $a $k\n");
+        exit(1);
+    }
+}
+foreach ($tokens as $t) {
+    $mine = $phpVerify($t);
+    $theirs = $c->verifyToken($t);
+    if ($mine === null || $mine['invite_id'] !== $theirs['invite_id'] || $mine['expires_at'] !== $theirs['expires_at']) {
+        fwrite(STDERR, "token verification disagrees on $t\n");
+        exit(1);
+    }
+    if ($c->inspect($t)['valid'] !== true) {
+        fwrite(STDERR, "inspect says $t is not valid\n");
+        exit(1);
+    }
+}
+$tampered = substr($tokens[0], 0, -2) . (substr($tokens[0], -2, 1) === 'A' ? 'B' : 'A') . substr($tokens[0], -1);
+if ($phpVerify($tampered) !== null || $c->inspect($tampered)['valid'] !== false) {
+    fwrite(STDERR, "a tampered token passed\n");
+    exit(1);
+}
+
+// ---------- timing ----------
+
+/** Median ns per call of $fn over $rounds rounds of $n calls cycling through $inputs. */
+function measure(callable $fn, array $inputs, int $n, int $rounds): float
+{
+    $count = count($inputs);
+    $samples = [];
+    for ($r = 0; $r < $rounds; $r++) {
+        $start = hrtime(true);
+        for ($i = 0; $i < $n; $i++) {
+            $fn(...$inputs[$i % $count]);
+        }
+        $samples[] = (hrtime(true) - $start) / $n;
+    }
+    sort($samples);
+    return $samples[intdiv(count($samples), 2)];
+}
+
+$tokenInputs = array_map(static fn ($t) => [$t], $tokens);
+$results = [
+    'check_ffi' => measure([$c, 'check'], $lookups, $iterations, $rounds),
+    'check_pdo' => measure($pdoCheck, $lookups, $iterations, $rounds),
+    'inspect_ffi' => measure([$c, 'inspect'], $tokenInputs, intdiv($iterations, 4), $rounds),
+    'verify_ffi' => measure([$c, 'verifyToken'], $tokenInputs, $iterations, $rounds),
+    'verify_php' => measure($phpVerify, $tokenInputs, $iterations, $rounds),
+];
+
+$us = static fn (float $ns): string => sprintf('%.2f µs', $ns / 1000);
+$ratio = static fn (float $slow, float $fast): string => sprintf('%.2f×', $slow / $fast);
+$rows = [
+    ['check through FFI (`Engine::check`)', $us($results['check_ffi']), $ratio($results['check_pdo'], $results['check_ffi']) . ' faster than PDO'],
+    ['same lookup with PDO SQLite (prepared point select + PHP decision)', $us($results['check_pdo']), ''],
+    ['token verify through FFI (`Engine::verifyToken`: signature + expiry)', $us($results['verify_ffi']), $ratio($results['verify_php'], $results['verify_ffi']) . ' faster than PHP'],
+    ['token inspect through FFI (`Engine::inspect`: verify + invite, account, login rows)', $us($results['inspect_ffi']), $ratio($results['verify_php'], $results['inspect_ffi']) . ' vs PHP'],
+    ['same token in PHP (`hash_hmac` + `hash_equals`, strict base64url)', $us($results['verify_php']), ''],
+];
+
+$setup = sprintf(
+    'PHP %s, Cohort %s, %d accounts / %d memberships / %d users, %s calls × %d rounds (median), seeded in %.1f s',
+    PHP_VERSION,
+    Engine::version(),
+    $accounts,
+    $memberships,
+    $memberships,
+    number_format($iterations),
+    $rounds,
+    $seedSeconds
+);
+if (isset($opts['markdown'])) {
+    echo "$setup.\n\n| operation | time per call | ratio |\n|---|---:|---|\n";
+    foreach ($rows as [$what, $time, $r]) {
+        echo "| $what | $time | $r |\n";
+    }
+} else {
+    echo "$setup\n";
+    foreach ($rows as [$what, $time, $r]) {
+        printf("  %-90s %10s  %s\n", $what, $time, $r);
+    }
+}
