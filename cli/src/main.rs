@@ -6,6 +6,7 @@
 mod demo;
 mod hooks_cmd;
 mod output;
+mod team_cmd;
 mod verify_cmd;
 
 use clap::{Args, Parser, Subcommand};
@@ -128,15 +129,39 @@ enum Command {
     },
     /// Mark overdue invites expired.
     Expire,
-    /// The audit trail of ACCOUNT.
+    /// The audit trail of ACCOUNT, of a login (--user), or both; `--json` exports it.
     Audit {
-        account: String,
-        /// Only entries at or after this time (RFC 3339 or Unix seconds).
+        #[arg(required_unless_present = "user")]
+        account: Option<String>,
+        /// Only entries where this login acts or is acted upon.
+        #[arg(long, value_name = "EMAIL")]
+        user: Option<String>,
+        /// Only entries at or after this time (RFC 3339, a date, or Unix seconds).
         #[arg(long)]
         since: Option<String>,
+        /// Only entries at or before this time.
+        #[arg(long)]
+        until: Option<String>,
+        /// The latest N entries (shown oldest first).
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+    /// Contacts of an account and the emails they receive.
+    #[command(subcommand)]
+    Contacts(team_cmd::ContactsCmd),
+    /// Who should receive KIND of email for ACCOUNT (general, domain, invoice, product, support, affiliate).
+    Recipients { account: String, kind: String },
+    /// Set which kinds of email a member receives (comma-separated; "" for none).
+    Notify {
+        account: String,
+        email: String,
+        kinds: String,
+        /// Who sets it (default: the member themself).
+        #[arg(long, value_name = "EMAIL")]
+        by: Option<String>,
+    },
+    /// A member leaves ACCOUNT on their own (the owner cannot).
+    Leave { account: String, email: String },
     /// The permission catalogue (built-in and configured keys).
     Permissions,
     /// Lua hook scripts: check them, or try one event on them.
@@ -600,22 +625,49 @@ fn operate(engine: &Engine, command: Command, json: bool) -> Outcome {
         }
         Command::Audit {
             account,
+            user,
             since,
+            until,
             limit,
         } => {
-            let since = match since {
-                None => i64::MIN,
-                Some(s) => parse_time(&s).ok_or_else(|| {
-                    usage(format!(
-                        "--since {s:?} is not a time (2026-11-29T10:00:00Z or Unix seconds)"
-                    ))
-                })?,
+            let time = |flag: &str, v: Option<String>| -> Result<Option<i64>, Failure> {
+                v.map(|s| {
+                    parse_time(&s).ok_or_else(|| {
+                        usage(format!(
+                            "{flag} {s:?} is not a time (2026-11-29T10:00:00Z, 2026-11-29 or Unix seconds)"
+                        ))
+                    })
+                })
+                .transpose()
             };
-            let list = engine.audit(&account, since, limit)?;
+            let q = cohort_core::store::AuditQuery {
+                account,
+                user,
+                since: time("--since", since)?,
+                until: time("--until", until)?,
+                limit,
+            };
+            let list = engine.audit_query(&q)?;
             if json {
                 output::json(&list);
             } else {
                 print_audit(&list);
+            }
+        }
+        Command::Contacts(c) => team_cmd::contacts(engine, c, json)?,
+        Command::Recipients { account, kind } => team_cmd::recipients(engine, &account, &kind, json)?,
+        Command::Notify {
+            account,
+            email,
+            kinds,
+            by,
+        } => team_cmd::notify(engine, &account, &email, &kinds, by, json)?,
+        Command::Leave { account, email } => {
+            engine.leave(&email, &account)?;
+            if json {
+                output::json(&serde_json::json!({ "left": { "account": account, "email": email } }));
+            } else {
+                println!("{email} left account {account} (the login still exists)");
             }
         }
         Command::Init { .. }

@@ -520,3 +520,111 @@ fn demo_plays_the_whole_story() {
     let dir = dir_line.rsplit(' ').next().unwrap();
     assert!(!Path::new(dir).exists(), "temporary directory removed");
 }
+
+#[test]
+fn contacts_recipients_notify_leave_and_audit_views() {
+    let env = Env::new();
+    env.seed();
+    let c = env.json(&[
+        "contacts",
+        "add",
+        "1042",
+        "--first",
+        "Bill",
+        "--last",
+        "Ing",
+        "--email",
+        "billing@acme.example",
+        "--phone",
+        "+1 555 0100",
+        "--notify",
+        "invoice,domain",
+    ]);
+    let id = c["id"].as_i64().unwrap().to_string();
+    assert_eq!(c["notify"], serde_json::json!(["domain", "invoice"]));
+    let list = env.json(&["contacts", "list", "1042"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let e = env.refused(&[
+        "contacts",
+        "add",
+        "1042",
+        "--first",
+        "X",
+        "--email",
+        "x@acme.example",
+        "--notify",
+        "sms",
+    ]);
+    assert_eq!(e["code"], "invalid_argument");
+    assert_eq!(
+        env.json(&["contacts", "list", "1042"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "refusal wrote nothing"
+    );
+    env.ok(&["contacts", "edit", &id, "--notify", "invoice"]);
+
+    let r = env.json(&["recipients", "1042", "invoice"]);
+    let emails: Vec<&str> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, vec!["owner@acme.example", "billing@acme.example"]);
+    let r = env.json(&["recipients", "1042", "domain"]);
+    assert_eq!(
+        r.as_array().unwrap().len(),
+        1,
+        "contact no longer receives domain emails"
+    );
+    assert_eq!(code(&env.run(&["recipients", "1042", "fax"])), Some(1));
+
+    let inv = env.json(&["invite", "1042", "ben@partner.example", "--perm", "tickets"]);
+    env.ok(&[
+        "accept",
+        inv["token"].as_str().unwrap(),
+        "--as",
+        "ben@partner.example",
+    ]);
+    env.ok(&["notify", "1042", "ben@partner.example", "support"]);
+    let r = env.json(&["recipients", "1042", "support"]);
+    assert_eq!(r.as_array().unwrap().len(), 2);
+    env.ok(&["leave", "1042", "ben@partner.example"]);
+    let r = env.json(&["recipients", "1042", "support"]);
+    assert_eq!(r.as_array().unwrap().len(), 1);
+    let e = env.refused(&["leave", "1042", "owner@acme.example"]);
+    assert_eq!(e["code"], "owner_protected");
+    env.ok(&["contacts", "delete", &id]);
+    assert!(env
+        .json(&["contacts", "list", "1042"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // Audit views: by user across accounts, and an account within a time range.
+    let by_user = env.json(&["audit", "--user", "ben@partner.example"]);
+    let actions: Vec<&str> = by_user
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"invite.accept") && actions.contains(&"member.leave"),
+        "{actions:?}"
+    );
+    let none = env.json(&["audit", "1042", "--until", "2000-01-01"]);
+    assert!(none.as_array().unwrap().is_empty());
+    assert_eq!(
+        code(&env.run(&["audit", "1042", "--since", "tomorrow"])),
+        Some(2)
+    );
+    assert_eq!(
+        code(&env.run(&["audit"])),
+        Some(2),
+        "an account or --user is required"
+    );
+}

@@ -191,6 +191,11 @@ impl Engine {
         })
     }
 
+    /// One contact by id.
+    pub fn contact(&self, id: i64) -> Result<Contact> {
+        store::contact_get(self.store().conn(), id)?.ok_or_else(|| Error::not_found("contact", id))
+    }
+
     /// Adds a contact. `first_name` and `email` are required. The actor must be the owner or a
     /// member holding `contacts`.
     pub fn contact_add(&self, actor: &str, account: &str, input: &ContactInput) -> Result<Contact> {
