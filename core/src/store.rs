@@ -850,11 +850,11 @@ pub fn membership_set_notify(
     Ok(())
 }
 
+/// (email, name, role, notification settings) of a member; `None` settings mean the role's default.
+pub type MemberNotify = (Email, String, Role, Option<Vec<NotifyKind>>);
+
 /// (email, name, role, notify) of every member of an account.
-pub fn member_notify_list(
-    c: &Connection,
-    account: &str,
-) -> Result<Vec<(Email, String, Role, Option<Vec<NotifyKind>>)>> {
+pub fn member_notify_list(c: &Connection, account: &str) -> Result<Vec<MemberNotify>> {
     let mut st = c.prepare_cached(
         "SELECT u.email, u.name, m.role, m.notify FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.account_id = ?1 ORDER BY CASE m.role WHEN 'owner' THEN 0 ELSE 1 END, m.joined_at, u.email",
