@@ -2,49 +2,71 @@
 //! limits so that nothing a script returns can be large or run code.
 
 use crate::model::Permissions;
-use mlua::{Lua, Table, Value};
+use mlua::{ffi, Lua, Table, Value};
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
+use std::os::raw::c_int;
 
 /// Deepest nesting of event data.
 const MAX_DEPTH: usize = 16;
 
 /// Converts event data into Lua values; every table is read-only.
+///
+/// The whole value is built in one protected call through the C API: building it value by
+/// value through mlua costs a protected call for each string and table (most of an event's
+/// cost otherwise). An allocation refused by the memory limit comes back as `Err`.
 pub(crate) fn to_lua(lua: &Lua, v: &Json) -> mlua::Result<Value> {
-    to_lua_at(lua, v, 0)
-}
-
-fn to_lua_at(lua: &Lua, v: &Json, depth: usize) -> mlua::Result<Value> {
-    if depth > MAX_DEPTH {
+    if depth(v) > MAX_DEPTH {
         return Err(mlua::Error::runtime(format!(
             "event data nested deeper than {MAX_DEPTH} levels"
         )));
     }
-    Ok(match v {
-        Json::Null => Value::Nil,
-        Json::Bool(b) => Value::Boolean(*b),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => Value::Integer(i),
-            None => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        Json::String(s) => Value::String(lua.create_string(s)?),
+    // SAFETY: `push` only pushes onto the stack it is given, after reserving room for the
+    // deepest nesting (checked above), and leaves exactly one value there, which exec_raw
+    // returns. Lua errors raised by allocation unwind through `push`, whose frames hold only
+    // borrowed data (no value with drop glue), to the protected call that exec_raw makes.
+    unsafe {
+        lua.exec_raw::<Value>((), |state| {
+            ffi::luaL_checkstack(state, 2 * MAX_DEPTH as c_int + 8, c"event data".as_ptr());
+            push(state, v);
+        })
+    }
+}
+
+fn depth(v: &Json) -> usize {
+    match v {
+        Json::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Json::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Pushes `v` (at most [`MAX_DEPTH`] deep) as one value; tables are made read-only.
+unsafe fn push(state: *mut ffi::lua_State, v: &Json) {
+    match v {
+        Json::Null => ffi::lua_pushnil(state),
+        Json::Bool(b) => ffi::lua_pushboolean(state, c_int::from(*b)),
+        Json::Number(n) => ffi::lua_pushnumber(state, n.as_f64().unwrap_or(f64::NAN)),
+        Json::String(s) => ffi::lua_pushlstring_(state, s.as_ptr().cast(), s.len()),
         Json::Array(items) => {
-            let t = lua.create_table_with_capacity(items.len(), 0)?;
+            ffi::lua_createtable(state, c_int::try_from(items.len()).unwrap_or(0), 0);
             for (i, item) in items.iter().enumerate() {
-                t.raw_set(i + 1, to_lua_at(lua, item, depth + 1)?)?;
+                push(state, item);
+                ffi::lua_rawseti_(state, -2, c_int::try_from(i + 1).unwrap_or(c_int::MAX));
             }
-            t.set_readonly(true);
-            Value::Table(t)
+            ffi::lua_setreadonly(state, -1, 1);
         }
         Json::Object(map) => {
-            let t = lua.create_table_with_capacity(0, map.len())?;
-            for (k, item) in map {
-                t.raw_set(k.as_str(), to_lua_at(lua, item, depth + 1)?)?;
+            ffi::lua_createtable(state, 0, c_int::try_from(map.len()).unwrap_or(0));
+            // A nil field is an absent one: nothing to set.
+            for (k, item) in map.iter().filter(|(_, v)| !v.is_null()) {
+                ffi::lua_pushlstring_(state, k.as_ptr().cast(), k.len());
+                push(state, item);
+                ffi::lua_rawset(state, -3);
             }
-            t.set_readonly(true);
-            Value::Table(t)
+            ffi::lua_setreadonly(state, -1, 1);
         }
-    })
+    }
 }
 
 /// `"all"` or a list of keys, as events carry permissions.

@@ -26,6 +26,8 @@ pub struct ScriptReport {
 
 struct Script {
     name: String,
+    /// The name again, shared with the call state for log lines.
+    label: Arc<str>,
     chunk: Option<Function>,
     /// Bit set of [`Event::bit`] the top level registered.
     events: u32,
@@ -123,6 +125,7 @@ impl Runtime {
         let name = file_name(path);
         let mut script = Script {
             name: name.clone(),
+            label: Arc::from(name.as_str()),
             chunk: None,
             events: 0,
             error: None,
@@ -170,7 +173,7 @@ impl Runtime {
         };
         // Run the top level once, under the budgets, to learn which events it handles.
         self.state.arm(self.cfg.deadline, 0);
-        *lock(&self.state.script) = name.clone();
+        *lock(&self.state.script) = script.label.clone();
         let registered = self.instantiate(vm, &chunk);
         self.state.disarm();
         match registered {
@@ -186,14 +189,28 @@ impl Runtime {
     /// Runs a fresh copy of a script's top level with a new, empty global table and returns the
     /// handlers it registered.
     fn instantiate(&self, vm: &Vm, chunk: &Function) -> mlua::Result<Vec<(Event, Function)>> {
-        let f = chunk.deep_clone()?;
-        f.set_environment(vm.new_env()?)?;
+        let f = fresh_copy(vm, chunk)?;
+        self.register(f)
+    }
+
+    /// Runs a script's top level (see [`fresh_copy`]) and returns the handlers it registered.
+    fn register(&self, f: Function) -> mlua::Result<Vec<(Event, Function)>> {
         lock(&self.state.handlers).clear();
         self.state.registering.store(true, Relaxed);
         let r = f.call::<()>(());
         self.state.registering.store(false, Relaxed);
         let handlers = std::mem::take(&mut *lock(&self.state.handlers));
         r.map(|()| handlers)
+    }
+
+    /// Runs `f` (Rust-side work only: no Lua code may run in it) without the memory limit, so
+    /// that mlua skips the protected call it otherwise wraps around every table and string it
+    /// creates. The limit is back in place before any script runs.
+    fn unlimited<T>(&self, vm: &Vm, f: impl FnOnce() -> T) -> T {
+        let _ = vm.lua.set_memory_limit(0);
+        let out = f();
+        let _ = vm.lua.set_memory_limit(self.baseline + self.cfg.memory);
+        out
     }
 
     /// Notices changed, added or removed scripts (at most once per `reload_check`) and reloads.
@@ -292,16 +309,29 @@ impl Runtime {
             return report;
         }
         let mem_before = vm.lua.used_memory();
-        self.state.arm(self.cfg.deadline, now);
         let mut data = std::borrow::Cow::Borrowed(data);
-        let mut ev: Option<Value> = None;
-        'scripts: for script in &self.scripts {
-            let chunk = match &script.chunk {
-                Some(c) if script.events & event.bit() != 0 => c,
-                _ => continue,
-            };
-            *lock(&self.state.script) = script.name.clone();
-            let handlers = match self.instantiate(vm, chunk) {
+        // Everything Rust builds for the call is built up front, outside the memory limit.
+        let (copies, first_ev) = self.unlimited(vm, || {
+            let copies: Vec<(&Script, mlua::Result<Function>)> = self
+                .scripts
+                .iter()
+                .filter(|s| s.events & event.bit() != 0)
+                .filter_map(|s| s.chunk.as_ref().map(|c| (s, fresh_copy(vm, c))))
+                .collect();
+            (copies, convert::to_lua(&vm.lua, &data))
+        });
+        let mut ev: Option<Value> = match first_ev {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let msg = format!("event data: {}", strip_kind(&e.to_string()));
+                fail(&mut report, "(hooks)", msg);
+                return report;
+            }
+        };
+        self.state.arm(self.cfg.deadline, now);
+        'scripts: for (script, copy) in copies {
+            *lock(&self.state.script) = script.label.clone();
+            let handlers = match copy.and_then(|f| self.register(f)) {
                 Ok(h) => h,
                 Err(e) => {
                     let msg = self.failure(&e, &script.name, None);
@@ -312,10 +342,11 @@ impl Runtime {
                 }
             };
             for (_, handler) in handlers.into_iter().filter(|(e, _)| *e == event) {
-                let line = handler.info().line_defined;
+                // Where the handler is defined, for messages (looked up only when needed).
+                let line = || handler.info().line_defined;
                 let arg = match &ev {
                     Some(v) => v.clone(),
-                    None => match convert::to_lua(&vm.lua, &data) {
+                    None => match self.unlimited(vm, || convert::to_lua(&vm.lua, &data)) {
                         Ok(v) => ev.insert(v).clone(),
                         Err(e) => {
                             let msg = format!("event data: {}", strip_kind(&e.to_string()));
@@ -337,7 +368,7 @@ impl Runtime {
                     let msg = format!(
                         "{}:{}: cohort.deny has no effect in {event}: after-handlers observe only",
                         script.name,
-                        line.unwrap_or(0)
+                        line().unwrap_or(0)
                     );
                     if self.settle(&mut report, event, &script.name, msg) {
                         break 'scripts;
@@ -347,14 +378,17 @@ impl Runtime {
                 let values = match result {
                     Ok(v) => v,
                     Err(e) => {
-                        let msg = self.failure(&e, &script.name, line);
+                        let msg = self.failure(&e, &script.name, line());
                         if self.settle(&mut report, event, &script.name, msg) {
                             break 'scripts;
                         }
                         continue;
                     }
                 };
-                if let Some(msg) = self.budget_failure(&script.name, line) {
+                let blown =
+                    self.state.tripped.load(Relaxed) || self.state.memory_blown.load(Relaxed);
+                let budget = blown.then(|| self.budget_failure(&script.name, line()));
+                if let Some(msg) = budget.flatten() {
                     if self.settle(&mut report, event, &script.name, msg) {
                         break 'scripts;
                     }
@@ -363,7 +397,6 @@ impl Runtime {
                 if event.phase == Phase::After {
                     continue;
                 }
-                let at = format!("{}:{}", script.name, line.unwrap_or(0));
                 match self.interpret(event, values, &data, now) {
                     Ok(None) => {}
                     Ok(Some(changed)) => {
@@ -377,6 +410,7 @@ impl Runtime {
                         break 'scripts;
                     }
                     Err(Decision::Fail(msg)) => {
+                        let at = format!("{}:{}", script.name, line().unwrap_or(0));
                         fail(
                             &mut report,
                             &script.name,
@@ -553,6 +587,14 @@ impl Runtime {
         }
         Ok(out)
     }
+}
+
+/// A copy of a script's compiled chunk with a new, empty global table of its own, whose reads
+/// fall through to the read-only allowlisted globals.
+fn fresh_copy(vm: &Vm, chunk: &Function) -> mlua::Result<Function> {
+    let f = chunk.deep_clone()?;
+    f.set_environment(vm.new_env()?)?;
+    Ok(f)
 }
 
 enum Decision {

@@ -15,7 +15,9 @@
 
 use super::{Event, LogLine};
 use mlua::chunk::ChunkMode;
-use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, VmState};
+use mlua::{ffi, Function, Lua, LuaOptions, StdLib, Table, Value};
+use std::cell::RefCell;
+use std::os::raw::c_int;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -73,6 +75,80 @@ const COROUTINE: &[&str] = &[
     "yield",
 ];
 
+/// Field names and common values of event data (see `pinned` in [`Vm::new`]).
+const PINNED: &[&str] = &[
+    "event",
+    "time",
+    "account",
+    "id",
+    "name",
+    "owner",
+    "member_count",
+    "pending_invites",
+    "actor",
+    "email",
+    "exists",
+    "two_factor",
+    "last_login",
+    "role",
+    "permissions",
+    "invitee",
+    "expires_at",
+    "ttl",
+    "invite_id",
+    "invite",
+    "invited_by",
+    "status",
+    "created_at",
+    "times_sent",
+    "user",
+    "registering",
+    "previous_status",
+    "old_permissions",
+    "member",
+    "all",
+    "member",
+    "pending",
+    "accepted",
+    "cancelled",
+    "declined",
+    "expired",
+    "system",
+    "before_invite",
+    "after_invite",
+    "before_accept",
+    "after_accept",
+    "before_revoke",
+    "after_revoke",
+    "before_resend",
+    "after_resend",
+    "before_cancel",
+    "after_cancel",
+    "before_decline",
+    "after_decline",
+    "before_permissions",
+    "after_permissions",
+    "before_transfer",
+    "after_transfer",
+    "before_expire",
+    "after_expire",
+    "before_login",
+    "after_login",
+    "profile",
+    "contacts",
+    "products",
+    "manageproducts",
+    "productsso",
+    "domains",
+    "managedomains",
+    "invoices",
+    "quotes",
+    "tickets",
+    "affiliates",
+    "emails",
+    "orders",
+];
+
 /// Re-raises budget errors and vetoes that `pcall`, `xpcall` or `coroutine.resume` caught.
 const WRAPPERS: &str = r#"
 local rawpcall, rawxpcall, rawresume, blown, rawerror = ...
@@ -108,7 +184,6 @@ pub(crate) struct CallState {
     epoch: Instant,
     /// Nanoseconds after `epoch` when the current call must stop; `u64::MAX` when no call runs.
     deadline_ns: AtomicU64,
-    deadline: Mutex<Duration>,
     pub tripped: AtomicBool,
     /// `script:line` where the deadline was noticed.
     pub tripped_at: Mutex<Option<String>>,
@@ -121,8 +196,14 @@ pub(crate) struct CallState {
     pub now: AtomicI64,
     pub logs: Mutex<Vec<LogLine>>,
     pub dropped_logs: AtomicU64,
-    pub script: Mutex<String>,
+    pub script: Mutex<Arc<str>>,
     pub max_return: usize,
+}
+
+thread_local! {
+    /// The budget of the call running on this thread. A VM is used by one thread at a time
+    /// (behind the runtime's mutex), and its interrupts fire on that thread.
+    static RUNNING: RefCell<Option<Arc<CallState>>> = const { RefCell::new(None) };
 }
 
 impl CallState {
@@ -130,7 +211,6 @@ impl CallState {
         CallState {
             epoch: Instant::now(),
             deadline_ns: AtomicU64::new(u64::MAX),
-            deadline: Mutex::new(Duration::ZERO),
             tripped: AtomicBool::new(false),
             tripped_at: Mutex::new(None),
             memory_blown: AtomicBool::new(false),
@@ -141,13 +221,14 @@ impl CallState {
             now: AtomicI64::new(0),
             logs: Mutex::new(Vec::new()),
             dropped_logs: AtomicU64::new(0),
-            script: Mutex::new(String::new()),
+            script: Mutex::new(Arc::from("")),
             max_return,
         }
     }
 
-    /// Starts the budget of one event.
-    pub fn arm(&self, deadline: Duration, now: i64) {
+    /// Starts the budget of one event on this thread.
+    pub fn arm(self: &Arc<Self>, deadline: Duration, now: i64) {
+        RUNNING.with(|r| *r.borrow_mut() = Some(self.clone()));
         self.tripped.store(false, Relaxed);
         *lock(&self.tripped_at) = None;
         self.memory_blown.store(false, Relaxed);
@@ -156,7 +237,6 @@ impl CallState {
         self.now.store(now, Relaxed);
         self.dropped_logs.store(0, Relaxed);
         lock(&self.logs).clear();
-        *lock(&self.deadline) = deadline;
         let end = self.epoch.elapsed().saturating_add(deadline).as_nanos();
         self.deadline_ns
             .store(u64::try_from(end).unwrap_or(u64::MAX - 1), Relaxed);
@@ -164,10 +244,7 @@ impl CallState {
 
     pub fn disarm(&self) {
         self.deadline_ns.store(u64::MAX, Relaxed);
-    }
-
-    pub fn deadline(&self) -> Duration {
-        *lock(&self.deadline)
+        RUNNING.with(|r| *r.borrow_mut() = None);
     }
 
     fn past_deadline(&self) -> bool {
@@ -182,8 +259,32 @@ impl CallState {
             || lock(&self.denial).is_some()
     }
 
+    /// Whether the running call must stop now (called at every interrupt). Reading the clock
+    /// costs more than the rest of this, so it is read at every 16th interrupt: they come at
+    /// every call, loop iteration and pattern-matching step.
+    ///
+    /// # Safety
+    /// `state` is the running Lua thread.
+    unsafe fn must_stop(&self, state: *mut ffi::lua_State) -> bool {
+        let n = self.interrupts.fetch_add(1, Relaxed);
+        if (n % 16 != 0 && !self.tripped.load(Relaxed)) || !self.past_deadline() {
+            return false;
+        }
+        if !self.tripped.swap(true, Relaxed) {
+            let mut ar: ffi::lua_Debug = std::mem::zeroed();
+            if ffi::lua_getinfo(state, 0, c"sl".as_ptr(), &mut ar) != 0
+                && !ar.short_src.is_null()
+                && ar.currentline > 0
+            {
+                let src = std::ffi::CStr::from_ptr(ar.short_src).to_string_lossy();
+                *lock(&self.tripped_at) = Some(format!("{src}:{}", ar.currentline));
+            }
+        }
+        true
+    }
+
     fn log(&self, level: &str, message: &str) {
-        let script = lock(&self.script).clone();
+        let script = lock(&self.script).to_string();
         let message = truncate(message, MAX_LOG_BYTES);
         let lvl = match level {
             "debug" => log::Level::Debug,
@@ -236,7 +337,13 @@ impl Vm {
         // catchable by `pcall`.
         let lua = Lua::new_with(libs, LuaOptions::new().catch_rust_panics(false))?;
         lua.set_memory_limit(lua.used_memory() + memory_limit)?;
-        install_interrupt(&lua, state.clone());
+        // SAFETY: sets Luau's interrupt callback of this VM; mlua uses no interrupt of its own
+        // here (set_interrupt is never called).
+        unsafe {
+            lua.exec_raw::<()>((), |l| {
+                (*ffi::lua_callbacks(l)).interrupt = Some(interrupt);
+            })?;
+        }
 
         let g = lua.globals();
         let base = lua.create_table()?;
@@ -322,6 +429,14 @@ impl Vm {
         base.set_readonly(true);
         lua.sandbox(true)?;
 
+        // Interned strings that stay referenced are found, not re-created, each time event
+        // data is converted: pin the names events use.
+        let pinned = lua.create_table()?;
+        for (i, name) in PINNED.iter().enumerate() {
+            pinned.raw_set(i + 1, *name)?;
+        }
+        lua.set_named_registry_value("cohort.pinned", pinned)?;
+
         let env_meta = lua.create_table()?;
         env_meta.raw_set("__index", base)?;
         env_meta.raw_set("__metatable", "locked")?;
@@ -357,27 +472,25 @@ fn plain_text(v: &Value) -> String {
     }
 }
 
-fn install_interrupt(lua: &Lua, st: Arc<CallState>) {
-    lua.set_interrupt(move |lua| {
-        st.interrupts.fetch_add(1, Relaxed);
-        if !st.past_deadline() {
-            return Ok(VmState::Continue);
-        }
-        if !st.tripped.swap(true, Relaxed) {
-            let at = lua.inspect_stack(0, |d| {
-                let src = d.source().short_src.map(|s| s.into_owned());
-                (src, d.current_line())
-            });
-            if let Some((Some(src), Some(line))) = at {
-                *lock(&st.tripped_at) = Some(format!("{src}:{line}"));
-            }
-        }
-        Err(mlua::Error::runtime(format!(
-            "deadline of {} ms exceeded",
-            st.deadline().as_millis()
-        )))
+/// Luau's interrupt: stops the running call once its deadline has passed, and again at every
+/// later interrupt, so that `pcall` cannot swallow it.
+unsafe extern "C-unwind" fn interrupt(state: *mut ffi::lua_State, gc: c_int) {
+    if gc >= 0 {
+        return; // a garbage-collector step, not a point where code may stop
+    }
+    let stop = RUNNING.with(|r| match &*r.borrow() {
+        Some(st) => st.must_stop(state),
+        None => false,
     });
+    if stop {
+        // Nothing with drop glue is alive in this frame: lua_error unwinds it.
+        ffi::lua_pushlstring_(state, DEADLINE_ERROR.as_ptr().cast(), DEADLINE_ERROR.len());
+        ffi::lua_error(state);
+    }
 }
+
+/// The error a blown deadline raises inside the script (the failure reported names the line).
+const DEADLINE_ERROR: &str = "deadline exceeded (hooks.deadline)";
 
 /// The `cohort` table: `on`, `deny`, `log`, `now`.
 fn cohort_table(lua: &Lua, state: Arc<CallState>) -> mlua::Result<Table> {
