@@ -11,6 +11,9 @@ ROOT="$(dirname "$FUZZ")"
 EACH="${1:-20}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 cd "$FUZZ"
+# Resolve to the main workspace's versions (fuzz/Cargo.lock is not committed), so the build
+# reuses what `cargo build --release` compiled and only adds libFuzzer.
+cp "$ROOT/Cargo.lock" Cargo.lock
 cargo build --release --bins --quiet
 
 WORK="$(mktemp -d)"
