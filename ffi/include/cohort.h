@@ -606,6 +606,103 @@ CohortStatus cohort_audit_list(const struct CohortEngine *engine,
                                uint32_t limit,
                                char **out_json);
 
+/**
+ * A member leaves an account on their own (the owner cannot: transfer first). The login and its
+ * other memberships remain.
+ */
+CohortStatus cohort_member_leave(const struct CohortEngine *engine,
+                                 const char *email,
+                                 size_t email_len,
+                                 const char *account_id,
+                                 size_t account_id_len);
+
+/**
+ * The contacts of an account. `*out_json`: `[Contact, …]` where Contact is `{"id","account_id",
+ * "first_name","last_name","email","phone","company","user","notify","created_at","updated_at"}`
+ * (`user`: the linked login or null; `notify`: kinds of email, see
+ * `cohort_member_set_notifications`).
+ */
+CohortStatus cohort_contact_list(const struct CohortEngine *engine,
+                                 const char *account_id,
+                                 size_t account_id_len,
+                                 char **out_json);
+
+/**
+ * Adds a contact to an account. `actor` must be the owner or a member holding `contacts`.
+ *
+ * `contact_json`: `{"first_name","email"` (both required)`, "last_name","phone","company",
+ * "user","notify"}` (optional; `user` links a login by email, `notify` is an array of kinds).
+ * `*out_json`: the Contact (see `cohort_contact_list`).
+ */
+CohortStatus cohort_contact_add(const struct CohortEngine *engine,
+                                const char *actor,
+                                size_t actor_len,
+                                const char *account_id,
+                                size_t account_id_len,
+                                const char *contact_json,
+                                size_t contact_json_len,
+                                char **out_json);
+
+/**
+ * Changes the given fields of a contact (`contact_json` as for `cohort_contact_add`, every
+ * field optional; `"user": ""` unlinks the login). `*out_json`: the Contact.
+ */
+CohortStatus cohort_contact_update(const struct CohortEngine *engine,
+                                   const char *actor,
+                                   size_t actor_len,
+                                   int64_t contact_id,
+                                   const char *contact_json,
+                                   size_t contact_json_len,
+                                   char **out_json);
+
+/**
+ * Deletes a contact. `*out_json`: the deleted Contact.
+ */
+CohortStatus cohort_contact_delete(const struct CohortEngine *engine,
+                                   const char *actor,
+                                   size_t actor_len,
+                                   int64_t contact_id,
+                                   char **out_json);
+
+/**
+ * Sets which kinds of email a member receives. `kinds_json`: an array of `"general"`,
+ * `"domain"`, `"invoice"`, `"product"`, `"support"`, `"affiliate"` (empty: none). A member may set
+ * their own; the owner and members holding `users` anyone's. `*out_json`: the kinds now set.
+ */
+CohortStatus cohort_member_set_notifications(const struct CohortEngine *engine,
+                                             const char *actor,
+                                             size_t actor_len,
+                                             const char *account_id,
+                                             size_t account_id_len,
+                                             const char *email,
+                                             size_t email_len,
+                                             const char *kinds_json,
+                                             size_t kinds_json_len,
+                                             char **out_json);
+
+/**
+ * Who should receive a kind of email for an account (`kind` as for
+ * `cohort_member_set_notifications`): the owner unless they opted out, members and contacts who
+ * opted in, each address once. `*out_json`: `[{"email","name","source"}, …]`, `source` being
+ * `"owner"`, `"member"` or `"contact"`.
+ */
+CohortStatus cohort_notification_recipients(const struct CohortEngine *engine,
+                                            const char *account_id,
+                                            size_t account_id_len,
+                                            const char *kind,
+                                            size_t kind_len,
+                                            char **out_json);
+
+/**
+ * Audit entries by account and/or user (as actor or target) within a time range, the latest
+ * `limit` (default 100) oldest first. `query_json`: `{"account","user","since","until","limit"}`,
+ * each optional. `*out_json`: as for `cohort_audit_list`.
+ */
+CohortStatus cohort_audit_query(const struct CohortEngine *engine,
+                                const char *query_json,
+                                size_t query_json_len,
+                                char **out_json);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -229,3 +229,60 @@ CohortStatus cohort_audit_list(const struct CohortEngine *engine,
                                int64_t since,
                                uint32_t limit,
                                char **out_json);
+
+CohortStatus cohort_member_leave(const struct CohortEngine *engine,
+                                 const char *email,
+                                 size_t email_len,
+                                 const char *account_id,
+                                 size_t account_id_len);
+
+CohortStatus cohort_contact_list(const struct CohortEngine *engine,
+                                 const char *account_id,
+                                 size_t account_id_len,
+                                 char **out_json);
+
+CohortStatus cohort_contact_add(const struct CohortEngine *engine,
+                                const char *actor,
+                                size_t actor_len,
+                                const char *account_id,
+                                size_t account_id_len,
+                                const char *contact_json,
+                                size_t contact_json_len,
+                                char **out_json);
+
+CohortStatus cohort_contact_update(const struct CohortEngine *engine,
+                                   const char *actor,
+                                   size_t actor_len,
+                                   int64_t contact_id,
+                                   const char *contact_json,
+                                   size_t contact_json_len,
+                                   char **out_json);
+
+CohortStatus cohort_contact_delete(const struct CohortEngine *engine,
+                                   const char *actor,
+                                   size_t actor_len,
+                                   int64_t contact_id,
+                                   char **out_json);
+
+CohortStatus cohort_member_set_notifications(const struct CohortEngine *engine,
+                                             const char *actor,
+                                             size_t actor_len,
+                                             const char *account_id,
+                                             size_t account_id_len,
+                                             const char *email,
+                                             size_t email_len,
+                                             const char *kinds_json,
+                                             size_t kinds_json_len,
+                                             char **out_json);
+
+CohortStatus cohort_notification_recipients(const struct CohortEngine *engine,
+                                            const char *account_id,
+                                            size_t account_id_len,
+                                            const char *kind,
+                                            size_t kind_len,
+                                            char **out_json);
+
+CohortStatus cohort_audit_query(const struct CohortEngine *engine,
+                                const char *query_json,
+                                size_t query_json_len,
+                                char **out_json);

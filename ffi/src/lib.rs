@@ -24,6 +24,7 @@ mod handle;
 mod invite;
 mod member;
 mod status;
+mod team;
 
 pub use account::*;
 pub use boundary::COHORT_DEFAULT_INPUT_LIMIT;
@@ -32,6 +33,7 @@ pub use handle::CohortEngine;
 pub use invite::*;
 pub use member::*;
 pub use status::CohortStatus;
+pub use team::*;
 
 use boundary::{ffi_boundary, Failure};
 use std::ffi::{c_char, CString};

@@ -334,6 +334,108 @@ fn the_whole_flow_through_the_exports() {
 }
 
 #[test]
+fn contacts_notifications_leave_and_audit_views() {
+    let fx = seeded();
+    let (o, ol) = s(OWNER);
+    let (a, al) = s("1042");
+    // A member to route mail to and to leave.
+    let inv = invite(&fx, OWNER, "1042", "dev@acme.example", r#"["invoices"]"#, 0).unwrap();
+    let (t, tl) = s(inv["token"].as_str().unwrap());
+    let (d, dl) = s("dev@acme.example");
+    let (n, nl) = s("Dev");
+    json_call(|out| unsafe { cohort_invite_accept_register(fx.e(), t, tl, d, dl, n, nl, out) })
+        .unwrap();
+
+    let (c, cl) = s(
+        r#"{"first_name":"Ann","last_name":"Books","email":"ann@books.example","notify":["invoice"]}"#,
+    );
+    let ann =
+        json_call(|out| unsafe { cohort_contact_add(fx.e(), o, ol, a, al, c, cl, out) }).unwrap();
+    assert_eq!(ann["email"], "ann@books.example");
+    assert_eq!(ann["notify"], serde_json::json!(["invoice"]));
+    let id = ann["id"].as_i64().unwrap();
+    let (u, ul) = s(r#"{"phone":"+1 555 0100"}"#);
+    let changed =
+        json_call(|out| unsafe { cohort_contact_update(fx.e(), o, ol, id, u, ul, out) }).unwrap();
+    assert_eq!(changed["phone"], "+1 555 0100");
+    assert_eq!(changed["first_name"], "Ann", "fields not given stay");
+    let list = json_call(|out| unsafe { cohort_contact_list(fx.e(), a, al, out) }).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    let (k, kl) = s(r#"["invoice","support"]"#);
+    let kinds = json_call(|out| unsafe {
+        cohort_member_set_notifications(fx.e(), d, dl, a, al, d, dl, k, kl, out)
+    })
+    .unwrap();
+    assert_eq!(kinds, serde_json::json!(["invoice", "support"]));
+    let (kind, kindl) = s("invoice");
+    let to =
+        json_call(|out| unsafe { cohort_notification_recipients(fx.e(), a, al, kind, kindl, out) })
+            .unwrap();
+    let emails: Vec<&str> = to
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, [OWNER, "dev@acme.example", "ann@books.example"]);
+    let (bad, badl) = s("fax");
+    let e =
+        json_call(|out| unsafe { cohort_notification_recipients(fx.e(), a, al, bad, badl, out) })
+            .unwrap_err();
+    assert_eq!(e.0, CohortStatus::InvalidArgument);
+    assert!(e.1.contains("fax"), "{}", e.1);
+
+    // Wrong shapes are refused before anything runs.
+    for (json_text, status) in [
+        (
+            r#"{"first_name":"X","email":"x@x.example","fax":"1"}"#,
+            CohortStatus::InvalidArgument,
+        ),
+        (r#"{"first_name":"X""#, CohortStatus::InvalidJson),
+        (r#"["x"]"#, CohortStatus::InvalidArgument),
+    ] {
+        let (c, cl) = s(json_text);
+        let e = json_call(|out| unsafe { cohort_contact_add(fx.e(), o, ol, a, al, c, cl, out) })
+            .unwrap_err();
+        assert_eq!(e.0, status, "{json_text}: {}", e.1);
+    }
+
+    let gone = json_call(|out| unsafe { cohort_contact_delete(fx.e(), o, ol, id, out) }).unwrap();
+    assert_eq!(gone["id"], id);
+    assert_eq!(
+        unsafe { cohort_member_leave(fx.e(), d, dl, a, al) },
+        CohortStatus::Ok
+    );
+    assert_eq!(members(&fx, "1042").len(), 1);
+    assert_eq!(
+        unsafe { cohort_member_leave(fx.e(), o, ol, a, al) },
+        CohortStatus::OwnerProtected
+    );
+
+    let (q, ql) = s(r#"{"user":"dev@acme.example","limit":50}"#);
+    let entries = json_call(|out| unsafe { cohort_audit_query(fx.e(), q, ql, out) }).unwrap();
+    let actions: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"member.leave") && actions.contains(&"invite.accept"),
+        "{actions:?}"
+    );
+    assert!(
+        !actions.contains(&"contact.add"),
+        "filtered by user: {actions:?}"
+    );
+    let (q, ql) = s(r#"{"acount":"1042"}"#);
+    let e = json_call(|out| unsafe { cohort_audit_query(fx.e(), q, ql, out) }).unwrap_err();
+    assert_eq!(e.0, CohortStatus::InvalidArgument);
+    assert!(e.1.contains("acount"), "{}", e.1);
+}
+
+#[test]
 fn refusals_keep_their_core_status_and_a_specific_message() {
     let fx = seeded();
     let e = invite(
@@ -399,8 +501,8 @@ fn refusals_keep_their_core_status_and_a_specific_message() {
         json_call(|out| unsafe { cohort_invite_accept_register(fx.e(), t, tl, x, xl, n, nl, out) })
             .unwrap_err();
     assert_eq!(e.0, CohortStatus::EmailMismatch);
-    token.pop();
-    token.push('A');
+    let last = token.pop().unwrap();
+    token.push(if last == 'A' { 'B' } else { 'A' });
     let (t, tl) = s(&token);
     let (mut id, mut expires) = (-1i64, -1i64);
     let st = unsafe { cohort_token_verify(fx.e(), t, tl, &mut id, &mut expires) };

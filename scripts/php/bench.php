@@ -165,43 +165,63 @@ if ($phpVerify($tampered) !== null || $c->inspect($tampered)['valid'] !== false)
 
 // ---------- timing ----------
 
-/** Median ns per call of $fn over $rounds rounds of $n calls cycling through $inputs. */
-function measure(callable $fn, array $inputs, int $n, int $rounds): float
+/** CPU time (user + system) of this process so far, in ns. */
+function cpu_ns(): float
 {
-    $count = count($inputs);
-    $samples = [];
+    $u = getrusage();
+    return ($u['ru_utime.tv_sec'] + $u['ru_stime.tv_sec']) * 1e9
+        + ($u['ru_utime.tv_usec'] + $u['ru_stime.tv_usec']) * 1e3;
+}
+
+/**
+ * Median ns per call of each candidate [fn, inputs, calls], as ['cpu' => ..., 'wall' => ...].
+ * Rounds are interleaved (A, B, C, A, B, C, ...) so that a busy machine slows every side alike;
+ * CPU time (getrusage) is what the ratios use, as it does not count time spent waiting for a core.
+ */
+function measure(array $candidates, int $rounds): array
+{
+    $samples = array_fill_keys(array_keys($candidates), ['cpu' => [], 'wall' => []]);
     for ($r = 0; $r < $rounds; $r++) {
-        $start = hrtime(true);
-        for ($i = 0; $i < $n; $i++) {
-            $fn(...$inputs[$i % $count]);
+        foreach ($candidates as $name => [$fn, $inputs, $n]) {
+            $count = count($inputs);
+            $cpu = cpu_ns();
+            $wall = hrtime(true);
+            for ($i = 0; $i < $n; $i++) {
+                $fn(...$inputs[$i % $count]);
+            }
+            $samples[$name]['wall'][] = (hrtime(true) - $wall) / $n;
+            $samples[$name]['cpu'][] = (cpu_ns() - $cpu) / $n;
         }
-        $samples[] = (hrtime(true) - $start) / $n;
     }
-    sort($samples);
-    return $samples[intdiv(count($samples), 2)];
+    $median = static function (array $s): float {
+        sort($s);
+        return $s[intdiv(count($s), 2)];
+    };
+    return array_map(static fn (array $s) => ['cpu' => $median($s['cpu']), 'wall' => $median($s['wall'])], $samples);
 }
 
 $tokenInputs = array_map(static fn ($t) => [$t], $tokens);
-$results = [
-    'check_ffi' => measure([$c, 'check'], $lookups, $iterations, $rounds),
-    'check_pdo' => measure($pdoCheck, $lookups, $iterations, $rounds),
-    'inspect_ffi' => measure([$c, 'inspect'], $tokenInputs, intdiv($iterations, 4), $rounds),
-    'verify_ffi' => measure([$c, 'verifyToken'], $tokenInputs, $iterations, $rounds),
-    'verify_php' => measure($phpVerify, $tokenInputs, $iterations, $rounds),
-];
+$results = measure([
+    'check_ffi' => [[$c, 'check'], $lookups, $iterations],
+    'check_pdo' => [$pdoCheck, $lookups, $iterations],
+    'verify_ffi' => [[$c, 'verifyToken'], $tokenInputs, $iterations],
+    'verify_php' => [$phpVerify, $tokenInputs, $iterations],
+    'inspect_ffi' => [[$c, 'inspect'], $tokenInputs, intdiv($iterations, 4)],
+], $rounds);
 
-$us = static fn (float $ns): string => sprintf('%.2f µs', $ns / 1000);
-$ratio = static fn (float $slow, float $fast): string => sprintf('%.2f×', $slow / $fast);
+$us = static fn (array $r): string => sprintf('%.2f µs', $r['cpu'] / 1000);
+$wall = static fn (array $r): string => sprintf('%.2f µs', $r['wall'] / 1000);
+$ratio = static fn (array $slow, array $fast): string => sprintf('%.1f×', $slow['cpu'] / $fast['cpu']);
 $rows = [
-    ['check through FFI (`Engine::check`)', $us($results['check_ffi']), $ratio($results['check_pdo'], $results['check_ffi']) . ' faster than PDO'],
-    ['same lookup with PDO SQLite (prepared point select + PHP decision)', $us($results['check_pdo']), ''],
-    ['token verify through FFI (`Engine::verifyToken`: signature + expiry)', $us($results['verify_ffi']), $ratio($results['verify_php'], $results['verify_ffi']) . ' faster than PHP'],
-    ['token inspect through FFI (`Engine::inspect`: verify + invite, account, login rows)', $us($results['inspect_ffi']), $ratio($results['verify_php'], $results['inspect_ffi']) . ' vs PHP'],
-    ['same token in PHP (`hash_hmac` + `hash_equals`, strict base64url)', $us($results['verify_php']), ''],
+    ['`check` through FFI (`Engine::check`)', $results['check_ffi'], $ratio($results['check_pdo'], $results['check_ffi']) . ' faster than PDO'],
+    ['the same lookup with PDO SQLite (prepared point select + the same decision in PHP)', $results['check_pdo'], ''],
+    ['token verify through FFI (`Engine::verifyToken`: signature + expiry)', $results['verify_ffi'], $ratio($results['verify_php'], $results['verify_ffi']) . ' faster than PHP'],
+    ['token inspect through FFI (`Engine::inspect`: verify + invite, account and login rows)', $results['inspect_ffi'], sprintf('%.1f× the time of PHP', $results['inspect_ffi']['cpu'] / $results['verify_php']['cpu'])],
+    ['the same token verified in PHP (`hash_hmac` + `hash_equals`, strict base64url)', $results['verify_php'], ''],
 ];
 
 $setup = sprintf(
-    'PHP %s, Cohort %s, %d accounts / %d memberships / %d users, %s calls × %d rounds (median), seeded in %.1f s',
+    'PHP %s, Cohort %s, %d accounts / %d memberships / %d users, %s calls × %d interleaved rounds (median), seeded in %.1f s',
     PHP_VERSION,
     Engine::version(),
     $accounts,
@@ -212,13 +232,14 @@ $setup = sprintf(
     $seedSeconds
 );
 if (isset($opts['markdown'])) {
-    echo "$setup.\n\n| operation | time per call | ratio |\n|---|---:|---|\n";
-    foreach ($rows as [$what, $time, $r]) {
-        echo "| $what | $time | $r |\n";
+    echo "$setup.\n\n| operation | CPU per call | wall per call | ratio (CPU) |\n|---|---:|---:|---|\n";
+    foreach ($rows as [$what, $r, $cmp]) {
+        echo "| $what | {$us($r)} | {$wall($r)} | $cmp |\n";
     }
 } else {
     echo "$setup\n";
-    foreach ($rows as [$what, $time, $r]) {
-        printf("  %-90s %10s  %s\n", $what, $time, $r);
+    printf("  %-88s %12s %12s  %s\n", 'operation', 'CPU/call', 'wall/call', 'ratio (CPU)');
+    foreach ($rows as [$what, $r, $cmp]) {
+        printf("  %-88s %12s %12s  %s\n", $what, $us($r), $wall($r), $cmp);
     }
 }

@@ -209,6 +209,36 @@ int main(int argc, char **argv) {
     CHECK(strstr(json, "View & Pay Invoices") != NULL);
     cohort_string_free(json);
 
+    /* Contacts, notification routing, leaving, audit views. */
+    char *contact = NULL;
+    CHECK(cohort_contact_add(e, S("dana@acme.example"), S("1042"),
+                             S("{\"first_name\":\"Ann\",\"email\":\"ann@books.example\","
+                               "\"notify\":[\"invoice\"]}"),
+                             &contact) == COHORT_STATUS_OK);
+    long long contact_id = json_int(contact, "id");
+    CHECK(cohort_contact_update(e, S("dana@acme.example"), contact_id, S("{\"phone\":\"555\"}"),
+                                &json) == COHORT_STATUS_OK);
+    cohort_string_free(json);
+    CHECK(cohort_contact_list(e, S("1042"), &json) == COHORT_STATUS_OK);
+    CHECK(strstr(json, "\"phone\":\"555\"") != NULL);
+    cohort_string_free(json);
+    CHECK(cohort_member_set_notifications(e, S(owner), S("1042"), S(owner), S("[\"invoice\"]"),
+                                          &json) == COHORT_STATUS_OK);
+    cohort_string_free(json);
+    CHECK(cohort_notification_recipients(e, S("1042"), S("invoice"), &json) == COHORT_STATUS_OK);
+    CHECK(strstr(json, "ann@books.example") && strstr(json, owner));
+    cohort_string_free(json);
+    CHECK(cohort_contact_delete(e, S("dana@acme.example"), contact_id, &json) == COHORT_STATUS_OK);
+    cohort_string_free(json);
+    CHECK(cohort_member_leave(e, S(owner), S("1042")) == COHORT_STATUS_OK);
+    CHECK(cohort_member_leave(e, S("dana@acme.example"), S("1042")) ==
+          COHORT_STATUS_OWNER_PROTECTED);
+    CHECK(cohort_audit_query(e, S("{\"user\":\"owner@acme.example\",\"limit\":500}"), &json) ==
+          COHORT_STATUS_OK);
+    CHECK(strstr(json, "member.leave") != NULL);
+    cohort_string_free(json);
+    cohort_string_free(contact);
+
     /* Misuse: NULLs, invalid UTF-8, interior NUL, too large, bad JSON, panic. */
     CHECK(cohort_member_list(NULL, S("1042"), &json) == COHORT_STATUS_NULL_ARGUMENT);
     CHECK(cohort_member_list(e, NULL, 4, &json) == COHORT_STATUS_NULL_ARGUMENT);

@@ -96,6 +96,14 @@ api! {
     cohort_permission_check: fn(Handle, *const c_char, usize, *const c_char, usize, *const c_char, usize, *mut bool) -> i32;
     cohort_permission_list: fn(Handle, Out) -> i32;
     cohort_audit_list: fn(Handle, *const c_char, usize, i64, u32, Out) -> i32;
+    cohort_member_leave: fn(Handle, *const c_char, usize, *const c_char, usize) -> i32;
+    cohort_contact_list: fn(Handle, *const c_char, usize, Out) -> i32;
+    cohort_contact_add: fn(Handle, *const c_char, usize, *const c_char, usize, *const c_char, usize, Out) -> i32;
+    cohort_contact_update: fn(Handle, *const c_char, usize, i64, *const c_char, usize, Out) -> i32;
+    cohort_contact_delete: fn(Handle, *const c_char, usize, i64, Out) -> i32;
+    cohort_member_set_notifications: fn(Handle, *const c_char, usize, *const c_char, usize, *const c_char, usize, *const c_char, usize, Out) -> i32;
+    cohort_notification_recipients: fn(Handle, *const c_char, usize, *const c_char, usize, Out) -> i32;
+    cohort_audit_query: fn(Handle, *const c_char, usize, Out) -> i32;
 }
 
 /// Builds the shared library once per test process and returns its path.
@@ -536,6 +544,124 @@ fn the_seed_flow_through_the_shared_library() {
         .map(|(k, _)| *k)
         .collect();
     assert_eq!(whmcs, builtin, "the 13 WHMCS keys come first, in order");
+}
+
+#[test]
+fn contacts_notifications_and_leaving_through_the_library() {
+    let _g = shared();
+    let a = api();
+    let p = seeded();
+    let core = p.core();
+    let (o, ol) = s(OWNER);
+    let (ac, acl) = s(ACCT);
+    let inv = p
+        .invite(
+            OWNER,
+            ACCT,
+            "dev@acme.example",
+            r#"["invoices","contacts"]"#,
+            0,
+        )
+        .unwrap();
+    let (t, tl) = s(inv["token"].as_str().unwrap());
+    let (d, dl) = s("dev@acme.example");
+    let (n, nl) = s("Dev");
+    call(|out| unsafe { (a.cohort_invite_accept_register)(p.h, t, tl, d, dl, n, nl, out) })
+        .unwrap();
+
+    // A member holding `contacts` manages contacts.
+    let (c, cl) =
+        s(r#"{"first_name":"Ann","email":"ann@books.example","notify":["invoice","domain"]}"#);
+    let ann =
+        call(|out| unsafe { (a.cohort_contact_add)(p.h, d, dl, ac, acl, c, cl, out) }).unwrap();
+    let id = ann["id"].as_i64().unwrap();
+    let (u, ul) = s(r#"{"company":"Books Ltd","notify":["invoice"]}"#);
+    let ann = call(|out| unsafe { (a.cohort_contact_update)(p.h, o, ol, id, u, ul, out) }).unwrap();
+    assert_eq!(ann["company"], "Books Ltd");
+    assert_eq!(ann["notify"], serde_json::json!(["invoice"]));
+    assert_eq!(
+        core.contacts(ACCT).unwrap()[0].company,
+        "Books Ltd",
+        "stored"
+    );
+    let list = call(|out| unsafe { (a.cohort_contact_list)(p.h, ac, acl, out) }).unwrap();
+    assert_eq!(list[0]["email"], "ann@books.example");
+
+    // Notification routing.
+    let (k, kl) = s(r#"["invoice"]"#);
+    let kinds = call(|out| unsafe {
+        (a.cohort_member_set_notifications)(p.h, d, dl, ac, acl, d, dl, k, kl, out)
+    })
+    .unwrap();
+    assert_eq!(kinds, serde_json::json!(["invoice"]));
+    let (kind, kindl) = s("invoice");
+    let to =
+        call(|out| unsafe { (a.cohort_notification_recipients)(p.h, ac, acl, kind, kindl, out) })
+            .unwrap();
+    let sources: Vec<(&str, &str)> = to
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["email"].as_str().unwrap(), r["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            (OWNER, "owner"),
+            ("dev@acme.example", "member"),
+            ("ann@books.example", "contact")
+        ]
+    );
+    let (kind, kindl) = s("domain");
+    let to =
+        call(|out| unsafe { (a.cohort_notification_recipients)(p.h, ac, acl, kind, kindl, out) })
+            .unwrap();
+    assert_eq!(to.as_array().unwrap().len(), 1, "only the owner: {to}");
+
+    // Delete the contact, then the member leaves; the login stays.
+    call(|out| unsafe { (a.cohort_contact_delete)(p.h, o, ol, id, out) }).unwrap();
+    assert!(core.contacts(ACCT).unwrap().is_empty());
+    assert_eq!(unsafe { (a.cohort_member_leave)(p.h, d, dl, ac, acl) }, OK);
+    assert!(!p.check("dev@acme.example", ACCT, "invoices").unwrap());
+    assert!(core.user("dev@acme.example").is_ok());
+    assert_eq!(
+        unsafe { (a.cohort_member_leave)(p.h, o, ol, ac, acl) },
+        OWNER_PROTECTED
+    );
+
+    // Audit views by user and by account.
+    let (q, ql) = s(r#"{"user":"dev@acme.example"}"#);
+    let mine = call(|out| unsafe { (a.cohort_audit_query)(p.h, q, ql, out) }).unwrap();
+    let actions: Vec<&str> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for want in [
+        "invite.accept",
+        "contact.add",
+        "member.notifications",
+        "member.leave",
+    ] {
+        assert!(actions.contains(&want), "{want} missing from {actions:?}");
+    }
+    let (q, ql) = s(r#"{"account":"1042","limit":2}"#);
+    assert_eq!(
+        call(|out| unsafe { (a.cohort_audit_query)(p.h, q, ql, out) })
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (q, ql) = s(r#"{"account":"1042","limit":"2"}"#);
+    assert_eq!(
+        call(|out| unsafe { (a.cohort_audit_query)(p.h, q, ql, out) })
+            .unwrap_err()
+            .0,
+        INVALID_ARGUMENT
+    );
 }
 
 #[test]

@@ -277,6 +277,67 @@ final class Engine
         return $this->json('cohort_audit_list', $account, \strlen($account), $since, $limit);
     }
 
+    /** A member leaves an account on their own (the owner cannot: transfer first). */
+    public function leave(string $email, string $account): void
+    {
+        $status = $this->ffi->cohort_member_leave($this->handle, $email, \strlen($email), $account, \strlen($account));
+        if ($status !== 0) {
+            throw $this->failure($status);
+        }
+    }
+
+    // ---------- contacts and notifications ----------
+
+    public function contacts(string $account): array
+    {
+        return $this->json('cohort_contact_list', $account, \strlen($account));
+    }
+
+    /**
+     * Adds a contact: ['first_name' => ..., 'email' => ...] required; 'last_name', 'phone',
+     * 'company', 'user' (a login's email) and 'notify' (list of kinds) optional.
+     */
+    public function addContact(string $actor, string $account, array $fields): array
+    {
+        $f = self::objectJson($fields);
+        return $this->json('cohort_contact_add', $actor, \strlen($actor), $account, \strlen($account), $f, \strlen($f));
+    }
+
+    /** Changes the given fields of a contact ('user' => '' unlinks the login). */
+    public function updateContact(string $actor, int $contactId, array $fields): array
+    {
+        $f = self::objectJson($fields);
+        return $this->json('cohort_contact_update', $actor, \strlen($actor), $contactId, $f, \strlen($f));
+    }
+
+    public function deleteContact(string $actor, int $contactId): array
+    {
+        return $this->json('cohort_contact_delete', $actor, \strlen($actor), $contactId);
+    }
+
+    /**
+     * Which kinds of email a member receives: a list of 'general', 'domain', 'invoice', 'product',
+     * 'support', 'affiliate'. Returns the kinds now set.
+     */
+    public function setNotifications(string $actor, string $account, string $email, array $kinds): array
+    {
+        $k = self::listJson($kinds);
+        return $this->json('cohort_member_set_notifications', $actor, \strlen($actor), $account, \strlen($account), $email, \strlen($email), $k, \strlen($k));
+    }
+
+    /** Who receives $kind of email for an account: [['email', 'name', 'source'], ...]. */
+    public function recipients(string $account, string $kind): array
+    {
+        return $this->json('cohort_notification_recipients', $account, \strlen($account), $kind, \strlen($kind));
+    }
+
+    /** Audit entries filtered by 'account', 'user' (actor or target), 'since', 'until', 'limit'. */
+    public function auditQuery(array $filters): array
+    {
+        $q = self::objectJson($filters);
+        return $this->json('cohort_audit_query', $q, \strlen($q));
+    }
+
     // ---------- plumbing ----------
 
     /** Calls a JSON-returning function, copies the string, frees it, decodes it. */
@@ -315,11 +376,26 @@ final class Engine
             }
             $permissions = explode(',', $permissions);
         }
+        return self::listJson($permissions);
+    }
+
+    private static function listJson(array $items): string
+    {
+        return self::encode(array_values($items));
+    }
+
+    private static function objectJson(array $fields): string
+    {
+        return self::encode((object) $fields);
+    }
+
+    private static function encode(mixed $value): string
+    {
         try {
-            return json_encode(array_values($permissions), JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
+            return json_encode($value, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
         } catch (\JsonException $e) {
             throw new InvalidInputException(
-                'permission keys must be valid UTF-8 strings: ' . $e->getMessage(),
+                'arguments must be valid UTF-8: ' . $e->getMessage(),
                 Status::INVALID_UTF8,
                 Status::name(Status::INVALID_UTF8),
                 $e,

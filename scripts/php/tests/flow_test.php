@@ -105,6 +105,23 @@ T::eq('cancelled', $c->inviteById($short['invite']['id'])['status'], 'stays canc
 $d = $c->invite($owner, '1042', 'di@acme.example');
 T::eq('declined', $c->decline($d['token'])['status'], 'declined');
 
+// Contacts, notification routing, a member leaving.
+$ann = $c->addContact($owner, '1042', ['first_name' => 'Ann', 'email' => 'ann@books.example', 'notify' => ['invoice']]);
+T::eq('ann@books.example', $ann['email'], 'contact added');
+T::eq('Books Ltd', $c->updateContact($owner, $ann['id'], ['company' => 'Books Ltd'])['company'], 'contact updated');
+T::eq(['ann@books.example'], array_column($c->contacts('1042'), 'email'), 'contacts');
+T::eq(['invoice', 'support'], $c->setNotifications('dana@acme.example', '1042', 'dana@acme.example', ['support', 'invoice']), 'own notifications');
+T::eq([$owner, 'dana@acme.example', 'ann@books.example'], array_column($c->recipients('1042', 'invoice'), 'email'), 'invoice recipients');
+T::eq([$owner], array_column($c->recipients('1042', 'domain'), 'email'), 'domain recipients');
+T::eq($ann['id'], $c->deleteContact($owner, $ann['id'])['id'], 'contact deleted');
+$c->upsertUser('eve@acme.example', 'Eve');
+$e = $c->invite($owner, '1042', 'eve@acme.example', ['tickets']);
+$c->accept($e['token'], 'eve@acme.example');
+$c->leave('eve@acme.example', '1042');
+T::eq(false, $c->check('eve@acme.example', '1042', 'tickets'), 'left');
+T::ok(in_array('member.leave', array_column($c->auditQuery(['user' => 'eve@acme.example']), 'action'), true), 'audit by user');
+T::eq(3, count($c->auditQuery(['account' => '1042', 'limit' => 3])), 'audit limit');
+
 // Transfer ownership; the audit trail tells the story.
 T::eq('dana@acme.example', $c->transferOwnership($owner, '1042', 'dana@acme.example')['owner'], 'transfer');
 T::eq('dana@acme.example', $c->account('1042')['owner'], 'new owner');
