@@ -1,5 +1,6 @@
 <?php
-// Verify a Cohort invite link (token format cohort1) with the shared key; PHP standard library only.
+// Verify a Cohort invite link (token format cohort1) with the shared key; PHP standard library only
+// (PHP 8.0 or later, 64-bit).
 //
 // The format is specified in docs/token-format.md. A valid signature says the link was issued by
 // whoever holds the key, and that it has not expired; only Cohort's database knows whether the
@@ -196,6 +197,10 @@ function self_test(string $path): int
 
 function main(array $args): int
 {
+    if (PHP_INT_SIZE < 8) {
+        fwrite(STDERR, "verify_link.php: needs a 64-bit PHP (the times are 64-bit integers)\n");
+        return 2;
+    }
     $keys = [];
     $now = time();
     $skew = 60;
