@@ -130,6 +130,8 @@ fn engine(dir: &Path, name: &str, accounts: usize, hooks: bool) -> Engine {
     create_key_file(&keys, "k1").unwrap();
     let mut cfg = Config::new(dir.join(format!("{name}.db")), keys, "k1");
     cfg.max_pending_invites = u32::MAX;
+    cfg.max_invites_per_day = u32::MAX;
+    cfg.max_invites_per_inviter_per_day = u32::MAX;
     let clock = Arc::new(ManualClock::new(T0));
     {
         // Fill quickly, then reopen at FULL.
