@@ -5,9 +5,30 @@
 # running. They share the main workspace's target directory, which reuses its compiled
 # dependencies. Seeds come from the test vectors. A crash leaves its input in fuzz/artifacts/.
 #   fuzz/run.sh [SECONDS]
+#   fuzz/run.sh --seed DIR     only write the seeds to DIR/<target>/ (for cargo fuzz corpora)
 set -euo pipefail
 FUZZ="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$FUZZ")"
+
+seed() { # seed DIR: one file per seed under DIR/<target>/
+    python3 - "$ROOT/tests/vectors/tokens.json" "$1" <<'PY'
+import json, os, sys
+v = json.load(open(sys.argv[1], encoding="utf-8"))
+def seed(target, name, data):
+    os.makedirs(os.path.join(sys.argv[2], target), exist_ok=True)
+    with open(os.path.join(sys.argv[2], target, name), "wb") as f:
+        f.write(data)
+for i, x in enumerate(v["vectors"]):
+    seed("token_verify", f"v{i}", b"\0" + x["token"].encode("utf-8"))  # mode 0: the raw string
+    seed("json_input", f"v{i}", json.dumps({"token": x["token"], "permissions": ["tickets"]}).encode())
+seed("json_input", "fields", b'{"email": "Dev@Acme.example", "permissions": "all", "ttl": "7d"}')
+seed("invite_ops", "story", bytes([0, 0, 1, 0, 3, 0, 3, 3, 2, 0, 5, 28, 0, 1, 6, 2, 4, 0]))
+PY
+}
+if [ "${1:-}" = "--seed" ]; then
+    seed "$2"
+    exit 0
+fi
 EACH="${1:-20}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 cd "$FUZZ"
@@ -18,20 +39,7 @@ cargo build --release --bins --quiet
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-python3 - "$ROOT/tests/vectors/tokens.json" "$WORK" <<'PY'
-import json, os, sys
-v = json.load(open(sys.argv[1], encoding="utf-8"))
-for t in ("token_verify", "json_input", "invite_ops"):
-    os.makedirs(os.path.join(sys.argv[2], t))
-def seed(target, name, data):
-    with open(os.path.join(sys.argv[2], target, name), "wb") as f:
-        f.write(data)
-for i, x in enumerate(v["vectors"]):
-    seed("token_verify", f"v{i}", b"\0" + x["token"].encode("utf-8"))  # mode 0: the raw string
-    seed("json_input", f"v{i}", json.dumps({"token": x["token"], "permissions": ["tickets"]}).encode())
-seed("json_input", "perms", b'{"email": "Dev@Acme.example", "permissions": "all", "ttl": "7d"}')
-seed("invite_ops", "story", bytes([0, 0, 1, 0, 3, 0, 3, 3, 2, 0, 5, 28, 0, 1, 6, 2, 4, 0]))
-PY
+seed "$WORK"
 
 mkdir -p "$FUZZ/artifacts"
 for target in token_verify json_input invite_ops; do
