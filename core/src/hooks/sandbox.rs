@@ -267,7 +267,7 @@ impl CallState {
     /// `state` is the running Lua thread.
     unsafe fn must_stop(&self, state: *mut ffi::lua_State) -> bool {
         let n = self.interrupts.fetch_add(1, Relaxed);
-        if (n % 16 != 0 && !self.tripped.load(Relaxed)) || !self.past_deadline() {
+        if (!n.is_multiple_of(16) && !self.tripped.load(Relaxed)) || !self.past_deadline() {
             return false;
         }
         if !self.tripped.swap(true, Relaxed) {
