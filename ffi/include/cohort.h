@@ -69,7 +69,7 @@ enum CohortStatus
      */
     COHORT_STATUS_NOT_FOUND = 5,
     /**
-     * The acting user is not the owner of the account.
+     * The acting user is neither the owner of the account nor a member holding `users`.
      */
     COHORT_STATUS_NOT_OWNER = 6,
     /**
@@ -101,11 +101,12 @@ enum CohortStatus
      */
     COHORT_STATUS_USER_EXISTS = 13,
     /**
-     * Refused by policy.
+     * Refused by policy: granting or changing more than the acting member holds, a member
+     * changing their own access, managing contacts without `contacts`, …
      */
     COHORT_STATUS_FORBIDDEN = 14,
     /**
-     * Refused by a rate limit.
+     * Refused by a rate limit on invites sent (the message says when the next is possible).
      */
     COHORT_STATUS_RATE_LIMITED = 15,
     /**
@@ -330,7 +331,7 @@ CohortStatus cohort_account_get(const struct CohortEngine *engine,
 
 /**
  * Makes a member the owner of an account; the previous owner stays on as a member with all
- * permissions. `actor` must be the current owner. `*out_json`: the account.
+ * permissions. Only the current owner (`actor`) may. `*out_json`: the account.
  */
 CohortStatus cohort_account_transfer(const struct CohortEngine *engine,
                                      const char *actor,
@@ -405,7 +406,8 @@ CohortStatus cohort_engine_open(const char *config_path,
 CohortStatus cohort_engine_close(struct CohortEngine *engine);
 
 /**
- * Invites `email` to an account. `actor` must be the account owner.
+ * Invites `email` to an account. `actor` must be the owner, or a member holding `users` who
+ * grants no more than they hold (`users` itself only with All Permissions). Rate limited.
  *
  * `permissions_json`: `"all"` or an array of catalogue keys. `ttl_seconds`: how long the link
  * stays valid; 0 takes the configured default (7 days unless set).
@@ -548,7 +550,8 @@ CohortStatus cohort_member_list(const struct CohortEngine *engine,
 
 /**
  * Replaces a member's permissions (`"all"` or an array of keys). Refused on the owner; `actor`
- * must be the owner. `*out_json`: the member (see `cohort_member_list`).
+ * must be the owner or a member holding `users` (within what they hold themselves).
+ * `*out_json`: the member (see `cohort_member_list`).
  */
 CohortStatus cohort_member_set_permissions(const struct CohortEngine *engine,
                                            const char *actor,
@@ -563,7 +566,7 @@ CohortStatus cohort_member_set_permissions(const struct CohortEngine *engine,
 
 /**
  * Removes a member's access to an account; the login and its other memberships remain.
- * Refused on the owner; `actor` must be the owner.
+ * Refused on the owner; `actor` must be the owner or a member holding `users`.
  */
 CohortStatus cohort_member_revoke(const struct CohortEngine *engine,
                                   const char *actor,

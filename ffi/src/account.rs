@@ -48,7 +48,7 @@ pub unsafe extern "C" fn cohort_account_get(
 }
 
 /// Makes a member the owner of an account; the previous owner stays on as a member with all
-/// permissions. `actor` must be the current owner. `*out_json`: the account.
+/// permissions. Only the current owner (`actor`) may. `*out_json`: the account.
 #[no_mangle]
 pub unsafe extern "C" fn cohort_account_transfer(
     engine: *const CohortEngine,

@@ -51,7 +51,8 @@ fn ttl_arg(ttl_seconds: i64) -> Option<i64> {
     (ttl_seconds != 0).then_some(ttl_seconds)
 }
 
-/// Invites `email` to an account. `actor` must be the account owner.
+/// Invites `email` to an account. `actor` must be the owner, or a member holding `users` who
+/// grants no more than they hold (`users` itself only with All Permissions). Rate limited.
 ///
 /// `permissions_json`: `"all"` or an array of catalogue keys. `ttl_seconds`: how long the link
 /// stays valid; 0 takes the configured default (7 days unless set).

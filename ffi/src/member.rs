@@ -27,7 +27,8 @@ pub unsafe extern "C" fn cohort_member_list(
 }
 
 /// Replaces a member's permissions (`"all"` or an array of keys). Refused on the owner; `actor`
-/// must be the owner. `*out_json`: the member (see `cohort_member_list`).
+/// must be the owner or a member holding `users` (within what they hold themselves).
+/// `*out_json`: the member (see `cohort_member_list`).
 #[no_mangle]
 pub unsafe extern "C" fn cohort_member_set_permissions(
     engine: *const CohortEngine,
@@ -61,7 +62,7 @@ pub unsafe extern "C" fn cohort_member_set_permissions(
 }
 
 /// Removes a member's access to an account; the login and its other memberships remain.
-/// Refused on the owner; `actor` must be the owner.
+/// Refused on the owner; `actor` must be the owner or a member holding `users`.
 #[no_mangle]
 pub unsafe extern "C" fn cohort_member_revoke(
     engine: *const CohortEngine,

@@ -24,7 +24,7 @@ pub enum CohortStatus {
     EmptyPermissions = 4,
     /// An account, user, member or invite does not exist.
     NotFound = 5,
-    /// The acting user is not the owner of the account.
+    /// The acting user is neither the owner of the account nor a member holding `users`.
     NotOwner = 6,
     /// The user is already a member of the account.
     AlreadyMember = 7,
@@ -40,9 +40,10 @@ pub enum CohortStatus {
     InviteNotOpen = 12,
     /// Registering: a login with that email already exists.
     UserExists = 13,
-    /// Refused by policy.
+    /// Refused by policy: granting or changing more than the acting member holds, a member
+    /// changing their own access, managing contacts without `contacts`, …
     Forbidden = 14,
-    /// Refused by a rate limit.
+    /// Refused by a rate limit on invites sent (the message says when the next is possible).
     RateLimited = 15,
 
     /// Token: empty.

@@ -87,6 +87,13 @@ c_static() {
     "$TMP/abi_test_static" "$TMP/c-static/cohort.toml"
 }
 check "C program linked with libcohort.a" c_static
+c_bench() {
+    gcc "${CFLAGS[@]}" -O2 tests/c/bench.c -L "$LIBDIR" -lcohort -Wl,-rpath,"$LIBDIR" \
+        -o "$TMP/bench" || return 1
+    new_config "$TMP/c-bench"
+    "$TMP/bench" "$TMP/c-bench/cohort.toml"
+}
+check "C benchmark builds and runs" c_bench
 
 # ---------- 4. PHP ----------
 ensure_pkg php php-cli

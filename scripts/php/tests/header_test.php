@@ -45,6 +45,12 @@ $expected = array_values(array_diff(array_unique($cf[1]), ['cohort_test_panic'])
 T::eq($expected, array_values(array_unique($pf[1])), 'same functions, minus the test-only one');
 T::ok(in_array('cohort_test_panic', $cf[1], true), 'cohort.h declares the test export behind its define');
 
+// docs/c-api.md documents every function.
+$doc = file_get_contents("$root/docs/c-api.md");
+foreach (array_unique($cf[1]) as $f) {
+    T::ok(str_contains($doc, "#### `$f`"), "docs/c-api.md documents $f");
+}
+
 // The version agrees with Cargo.toml.
 $cargo = file_get_contents("$root/Cargo.toml");
 preg_match('/\[workspace\.package\][^\[]*?\bversion\s*=\s*"([^"]+)"/s', $cargo, $v);
