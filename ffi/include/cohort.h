@@ -631,6 +631,13 @@ CohortStatus cohort_contact_list(const struct CohortEngine *engine,
                                  char **out_json);
 
 /**
+ * One contact by id. `*out_json`: the Contact (see `cohort_contact_list`).
+ */
+CohortStatus cohort_contact_get(const struct CohortEngine *engine,
+                                int64_t contact_id,
+                                char **out_json);
+
+/**
  * Adds a contact to an account. `actor` must be the owner or a member holding `contacts`.
  *
  * `contact_json`: `{"first_name","email"` (both required)`, "last_name","phone","company",

@@ -241,6 +241,10 @@ CohortStatus cohort_contact_list(const struct CohortEngine *engine,
                                  size_t account_id_len,
                                  char **out_json);
 
+CohortStatus cohort_contact_get(const struct CohortEngine *engine,
+                                int64_t contact_id,
+                                char **out_json);
+
 CohortStatus cohort_contact_add(const struct CohortEngine *engine,
                                 const char *actor,
                                 size_t actor_len,

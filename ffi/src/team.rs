@@ -61,6 +61,20 @@ pub unsafe extern "C" fn cohort_contact_list(
     })
 }
 
+/// One contact by id. `*out_json`: the Contact (see `cohort_contact_list`).
+#[no_mangle]
+pub unsafe extern "C" fn cohort_contact_get(
+    engine: *const CohortEngine,
+    contact_id: i64,
+    out_json: *mut *mut c_char,
+) -> CohortStatus {
+    const F: &str = "cohort_contact_get";
+    ffi_boundary!(F, [engine, out_json], {
+        let e = handle::get(F, engine)?;
+        write_json(F, out_json, &e.contact(contact_id)?)
+    })
+}
+
 /// Adds a contact to an account. `actor` must be the owner or a member holding `contacts`.
 ///
 /// `contact_json`: `{"first_name","email"` (both required)`, "last_name","phone","company",

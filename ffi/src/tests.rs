@@ -359,6 +359,8 @@ fn contacts_notifications_leave_and_audit_views() {
         json_call(|out| unsafe { cohort_contact_update(fx.e(), o, ol, id, u, ul, out) }).unwrap();
     assert_eq!(changed["phone"], "+1 555 0100");
     assert_eq!(changed["first_name"], "Ann", "fields not given stay");
+    let got = json_call(|out| unsafe { cohort_contact_get(fx.e(), id, out) }).unwrap();
+    assert_eq!(got, changed);
     let list = json_call(|out| unsafe { cohort_contact_list(fx.e(), a, al, out) }).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
 

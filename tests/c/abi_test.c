@@ -219,6 +219,9 @@ int main(int argc, char **argv) {
     CHECK(cohort_contact_update(e, S("dana@acme.example"), contact_id, S("{\"phone\":\"555\"}"),
                                 &json) == COHORT_STATUS_OK);
     cohort_string_free(json);
+    CHECK(cohort_contact_get(e, contact_id, &json) == COHORT_STATUS_OK);
+    CHECK(strstr(json, "ann@books.example") != NULL);
+    cohort_string_free(json);
     CHECK(cohort_contact_list(e, S("1042"), &json) == COHORT_STATUS_OK);
     CHECK(strstr(json, "\"phone\":\"555\"") != NULL);
     cohort_string_free(json);

@@ -98,6 +98,7 @@ api! {
     cohort_audit_list: fn(Handle, *const c_char, usize, i64, u32, Out) -> i32;
     cohort_member_leave: fn(Handle, *const c_char, usize, *const c_char, usize) -> i32;
     cohort_contact_list: fn(Handle, *const c_char, usize, Out) -> i32;
+    cohort_contact_get: fn(Handle, i64, Out) -> i32;
     cohort_contact_add: fn(Handle, *const c_char, usize, *const c_char, usize, *const c_char, usize, Out) -> i32;
     cohort_contact_update: fn(Handle, *const c_char, usize, i64, *const c_char, usize, Out) -> i32;
     cohort_contact_delete: fn(Handle, *const c_char, usize, i64, Out) -> i32;
@@ -584,6 +585,8 @@ fn contacts_notifications_and_leaving_through_the_library() {
         "Books Ltd",
         "stored"
     );
+    let got = call(|out| unsafe { (a.cohort_contact_get)(p.h, id, out) }).unwrap();
+    assert_eq!(got, ann);
     let list = call(|out| unsafe { (a.cohort_contact_list)(p.h, ac, acl, out) }).unwrap();
     assert_eq!(list[0]["email"], "ann@books.example");
 

@@ -293,6 +293,11 @@ final class Engine
         return $this->json('cohort_contact_list', $account, \strlen($account));
     }
 
+    public function contact(int $id): array
+    {
+        return $this->json('cohort_contact_get', $id);
+    }
+
     /**
      * Adds a contact: ['first_name' => ..., 'email' => ...] required; 'last_name', 'phone',
      * 'company', 'user' (a login's email) and 'notify' (list of kinds) optional.

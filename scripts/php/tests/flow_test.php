@@ -110,6 +110,7 @@ $ann = $c->addContact($owner, '1042', ['first_name' => 'Ann', 'email' => 'ann@bo
 T::eq('ann@books.example', $ann['email'], 'contact added');
 T::eq('Books Ltd', $c->updateContact($owner, $ann['id'], ['company' => 'Books Ltd'])['company'], 'contact updated');
 T::eq(['ann@books.example'], array_column($c->contacts('1042'), 'email'), 'contacts');
+T::eq('Books Ltd', $c->contact($ann['id'])['company'], 'one contact');
 T::eq(['invoice', 'support'], $c->setNotifications('dana@acme.example', '1042', 'dana@acme.example', ['support', 'invoice']), 'own notifications');
 T::eq([$owner, 'dana@acme.example', 'ann@books.example'], array_column($c->recipients('1042', 'invoice'), 'email'), 'invoice recipients');
 T::eq([$owner], array_column($c->recipients('1042', 'domain'), 'email'), 'domain recipients');
