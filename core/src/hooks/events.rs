@@ -28,19 +28,9 @@ pub(crate) fn account(c: &Connection, id: &str, now: i64) -> Result<Json> {
             "name": a.name,
             "owner": a.owner.as_str(),
             "member_count": store::member_count(c, id)?,
-            "pending_invites": pending_invites(c, id, now)?,
+            "pending_invites": store::pending_count(c, id, now)?,
         }),
     })
-}
-
-/// Pending invites of an account that are not yet overdue. `+expires_at` keeps SQLite on the
-/// per-account index: through the expiry index it would walk every pending invite of every
-/// account (about 170 us instead of 6 us with a few thousand invites).
-fn pending_invites(c: &Connection, account: &str, now: i64) -> Result<i64> {
-    Ok(c.prepare_cached(
-        "SELECT COUNT(*) FROM invites WHERE account_id = ?1 AND status = 'pending' AND +expires_at > ?2",
-    )?
-    .query_row(rusqlite::params![account, now], |r| r.get(0))?)
 }
 
 /// `{ email, exists, name, two_factor, last_login, role, permissions }` of a person, with their
