@@ -655,7 +655,9 @@ fn operate(engine: &Engine, command: Command, json: bool) -> Outcome {
             }
         }
         Command::Contacts(c) => team_cmd::contacts(engine, c, json)?,
-        Command::Recipients { account, kind } => team_cmd::recipients(engine, &account, &kind, json)?,
+        Command::Recipients { account, kind } => {
+            team_cmd::recipients(engine, &account, &kind, json)?
+        }
         Command::Notify {
             account,
             email,
@@ -665,7 +667,9 @@ fn operate(engine: &Engine, command: Command, json: bool) -> Outcome {
         Command::Leave { account, email } => {
             engine.leave(&email, &account)?;
             if json {
-                output::json(&serde_json::json!({ "left": { "account": account, "email": email } }));
+                output::json(
+                    &serde_json::json!({ "left": { "account": account, "email": email } }),
+                );
             } else {
                 println!("{email} left account {account} (the login still exists)");
             }

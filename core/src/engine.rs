@@ -6,13 +6,13 @@ use crate::error::{Error, Result};
 use crate::hooks::{events, Action, Event, Hooks, Verdict};
 
 mod team;
-pub use team::USERS_KEY;
 use crate::model::*;
 use crate::permissions::Catalogue;
 use crate::store::{self, AuditEntry, InviteRow, NewInvite, Store};
 use crate::token::{self, Claims, Keyring, TokenReason};
 use rusqlite::Connection;
 use std::sync::{Arc, Mutex, MutexGuard};
+pub use team::USERS_KEY;
 
 /// Longest account id, in bytes (it is carried inside invite tokens).
 pub const MAX_ACCOUNT_ID_LEN: usize = token::MAX_ACCOUNT_ID_LEN;
@@ -326,7 +326,8 @@ impl Engine {
         let ttl = self.check_ttl(ttl)?;
         let now = self.now();
         let verdict = self.before_hook(Action::Invite, now, |tx| {
-            self.require_manager(tx, &actor, account)?.may_grant(permissions)?;
+            self.require_manager(tx, &actor, account)?
+                .may_grant(permissions)?;
             invite_event(tx, account, &actor, &email, permissions, now, ttl, None)
         })?;
         let permissions = verdict.permissions.as_ref().unwrap_or(permissions);

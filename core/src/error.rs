@@ -175,7 +175,9 @@ pub enum Error {
     EmptyPermissions,
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
-    #[error("{actor} is not the owner of account {account} and does not hold its users permission")]
+    #[error(
+        "{actor} is not the owner of account {account} and does not hold its users permission"
+    )]
     NotOwner { actor: String, account: String },
     #[error("{email} is already a member of account {account}")]
     AlreadyMember { email: String, account: String },
