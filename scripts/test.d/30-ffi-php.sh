@@ -110,7 +110,7 @@ php_lint() {
     done
 }
 check "PHP files parse" php_lint
-for t in flow misuse memory header; do
+for t in flow misuse memory header package; do
     check "php $t test" php "scripts/php/tests/${t}_test.php"
 done
 check "php without the FFI extension (php -n)" php -n scripts/php/tests/no_ffi_test.php
