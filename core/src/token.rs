@@ -304,15 +304,16 @@ impl Keyring {
                 "signature does not match",
             ));
         }
-        decode_claims(parts.kid, &parts.payload)
+        decode_claims(parts.kid, &parts.payload[..parts.payload_len])
     }
 }
 
 struct Parts<'a> {
     kid: &'a str,
     signed: &'a str,
-    payload: Vec<u8>,
-    tag: Vec<u8>,
+    payload: [u8; MAX_TOKEN_LEN],
+    payload_len: usize,
+    tag: [u8; 32],
 }
 
 fn malformed(msg: impl Into<String>) -> Error {
@@ -347,11 +348,18 @@ fn split(token: &str) -> Result<Parts<'_>> {
             "the token contains non-ASCII characters",
         ));
     }
-    let fields: Vec<&str> = token.split('.').collect();
-    if fields.len() != 4 {
+    let mut it = token.split('.');
+    let mut fields = [""; 4];
+    let mut count = 0;
+    for f in it.by_ref() {
+        if count < 4 {
+            fields[count] = f;
+        }
+        count += 1;
+    }
+    if count != 4 {
         return Err(malformed(format!(
-            "expected 4 dot-separated fields, found {}",
-            fields.len()
+            "expected 4 dot-separated fields, found {count}"
         )));
     }
     if fields[0] != VERSION {
@@ -369,33 +377,44 @@ fn split(token: &str) -> Result<Parts<'_>> {
             "the key id is not 1-32 characters of A-Z, a-z, 0-9, _ and -",
         ));
     }
-    let payload = decode_b64(fields[2]).ok_or_else(|| {
-        Error::token(
-            TokenReason::NonCanonical,
-            "the payload is not canonical unpadded base64url",
-        )
-    })?;
-    let tag = decode_b64(fields[3]).ok_or_else(|| {
-        Error::token(
-            TokenReason::NonCanonical,
-            "the signature is not canonical unpadded base64url",
-        )
-    })?;
-    if fields[3].len() != MAC_B64_LEN || tag.len() != 32 {
+    // The engine is strict: no padding, alphabet `A-Z a-z 0-9 - _` only, zero trailing bits, no
+    // impossible lengths. So whatever decodes is canonical (re-encodes to itself), without
+    // re-encoding on this hot path; `tests/vectors/tokens.json` and the property tests hold it to that.
+    let mut payload = [0u8; MAX_TOKEN_LEN];
+    let payload_len = URL_SAFE_NO_PAD
+        .decode_slice(fields[2], &mut payload)
+        .map_err(|_| {
+            Error::token(
+                TokenReason::NonCanonical,
+                "the payload is not canonical unpadded base64url",
+            )
+        })?;
+    let mut tag = [0u8; MAX_TOKEN_LEN];
+    let tag_len = URL_SAFE_NO_PAD
+        .decode_slice(fields[3], &mut tag)
+        .map_err(|_| {
+            Error::token(
+                TokenReason::NonCanonical,
+                "the signature is not canonical unpadded base64url",
+            )
+        })?;
+    if fields[3].len() != MAC_B64_LEN || tag_len != 32 {
         return Err(malformed("the signature is not 32 bytes"));
     }
-    if payload.len() <= FIXED_LEN || payload.len() > FIXED_LEN + MAX_ACCOUNT_ID_LEN {
+    if payload_len <= FIXED_LEN || payload_len > FIXED_LEN + MAX_ACCOUNT_ID_LEN {
         return Err(malformed(format!(
-            "the payload is {} bytes; expected 41-168",
-            payload.len()
+            "the payload is {payload_len} bytes; expected 41-168"
         )));
     }
     let signed_len = fields[0].len() + 1 + kid.len() + 1 + fields[2].len();
+    let mut mac = [0u8; 32];
+    mac.copy_from_slice(&tag[..32]);
     Ok(Parts {
         kid,
         signed: &token[..signed_len],
         payload,
-        tag,
+        payload_len,
+        tag: mac,
     })
 }
 
