@@ -197,14 +197,60 @@ impl CohortStatus {
         }
     }
 
-    /// The name as a NUL-terminated C string with static lifetime.
+    /// The name as a NUL-terminated C string with static lifetime (a test checks it against
+    /// [`CohortStatus::name`]).
     pub(crate) fn c_name(self) -> &'static std::ffi::CStr {
-        // Every name is ASCII without NUL, so this finds one; the fallback is unreachable.
-        STATIC_NAMES
-            .iter()
-            .find(|(s, _)| *s == self)
-            .map(|(_, n)| *n)
-            .unwrap_or(c"unknown")
+        use CohortStatus::*;
+        match self {
+            Ok => c"ok",
+            InvalidArgument => c"invalid_argument",
+            InvalidEmail => c"invalid_email",
+            UnknownPermission => c"unknown_permission",
+            EmptyPermissions => c"empty_permissions",
+            NotFound => c"not_found",
+            NotOwner => c"not_owner",
+            AlreadyMember => c"already_member",
+            PendingInviteExists => c"pending_invite_exists",
+            PendingCapReached => c"pending_cap_reached",
+            OwnerProtected => c"owner_protected",
+            EmailMismatch => c"email_mismatch",
+            InviteNotOpen => c"invite_not_open",
+            UserExists => c"user_exists",
+            Forbidden => c"forbidden",
+            RateLimited => c"rate_limited",
+            TokenEmpty => c"token_empty",
+            TokenTooLong => c"token_too_long",
+            TokenNonAscii => c"token_non_ascii",
+            TokenMalformed => c"token_malformed",
+            TokenWrongVersion => c"token_wrong_version",
+            TokenNonCanonical => c"token_non_canonical",
+            TokenUnknownKey => c"token_unknown_key",
+            TokenBadSignature => c"token_bad_signature",
+            TokenExpired => c"token_expired",
+            TokenNotYetValid => c"token_not_yet_valid",
+            TokenUnknownInvite => c"token_unknown_invite",
+            TokenSuperseded => c"token_superseded",
+            TokenAlreadyUsed => c"token_already_used",
+            TokenCancelled => c"token_cancelled",
+            TokenDeclined => c"token_declined",
+            TokenWrongAccount => c"token_wrong_account",
+            HookDenied => c"hook_denied",
+            HookFailed => c"hook_failed",
+            Storage => c"storage",
+            Busy => c"busy",
+            SchemaTooNew => c"schema_too_new",
+            Config => c"config",
+            Key => c"key",
+            Io => c"io",
+            Internal => c"internal",
+            NullArgument => c"null_argument",
+            InvalidUtf8 => c"invalid_utf8",
+            InteriorNul => c"interior_nul",
+            InputTooLarge => c"input_too_large",
+            ClosedHandle => c"closed_handle",
+            Panic => c"panic",
+            InvalidJson => c"invalid_json",
+        }
     }
 
     /// The core code with the same number, for statuses 1 to 99.
@@ -264,18 +310,6 @@ impl From<ErrorCode> for CohortStatus {
         }
     }
 }
-
-/// Static C strings of every status name, built once.
-static STATIC_NAMES: std::sync::LazyLock<Vec<(CohortStatus, &'static std::ffi::CStr)>> =
-    std::sync::LazyLock::new(|| {
-        CohortStatus::ALL
-            .iter()
-            .map(|s| {
-                let owned = std::ffi::CString::new(s.name()).unwrap_or_default();
-                (*s, &*Box::leak(owned.into_boxed_c_str()))
-            })
-            .collect()
-    });
 
 #[cfg(test)]
 mod tests {
