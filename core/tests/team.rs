@@ -618,3 +618,38 @@ fn audit_by_user_and_time_range() {
     );
     let _ = Role::Owner;
 }
+
+#[test]
+fn leaving_runs_the_revoke_hooks_and_a_veto_keeps_the_member() {
+    let scripts = tempfile::tempdir().unwrap();
+    std::fs::write(
+        scripts.path().join("keep.lua"),
+        r#"cohort.on("before_revoke", function(ev)
+    if ev.leaving and ev.actor.email == "junior@acme.example" then
+        return false, "juniors stay until their handover"
+    end
+end)"#,
+    )
+    .unwrap();
+    let f = Fixture::with(|c| {
+        let mut h = cohort_core::hooks::HooksConfig::new(scripts.path());
+        h.reload_check = std::time::Duration::ZERO;
+        c.hooks = Some(h);
+    });
+    f.member(JUNIOR, &keys(&["tickets"]));
+    f.member(PEER, &keys(&["tickets"]));
+    let before = f.dump();
+    let e = f.engine.leave(JUNIOR, ACCOUNT).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::HookDenied);
+    assert!(e.to_string().contains("handover"), "{e}");
+    assert!(
+        f.engine.check(JUNIOR, ACCOUNT, "tickets").unwrap(),
+        "still a member"
+    );
+    let after = f.dump();
+    assert_eq!(after.len(), before.len() + 1, "only the denial is recorded");
+    let a = f.engine.audit(ACCOUNT, i64::MIN, 1).unwrap();
+    assert_eq!(a[0].action, "hook.deny");
+    f.engine.leave(PEER, ACCOUNT).unwrap();
+    assert!(!f.engine.check(PEER, ACCOUNT, "tickets").unwrap());
+}

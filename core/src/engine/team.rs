@@ -1,9 +1,10 @@
 //! Team features beyond the basic invite flow: delegated user management (the `users` key),
 //! invite rate limits, leaving an account, contacts with notification routing, audit views.
 
-use super::{audit, require_account, require_member, Engine};
+use super::{audit, member_event, require_account, require_member, Engine};
 use crate::clock::format_rfc3339;
 use crate::error::{Error, Result};
+use crate::hooks::{events, Action};
 use crate::model::*;
 use crate::store::{self, AuditQuery, InviteRow};
 use rusqlite::Connection;
@@ -154,20 +155,34 @@ impl Engine {
         Ok(())
     }
 
-    /// A member leaves an account on their own. The owner cannot leave (transfer first).
+    /// A member leaves an account on their own. The owner cannot leave (transfer first). Hook
+    /// scripts see it as `before_revoke` / `after_revoke` with `leaving = true` and the member as
+    /// the actor, so a policy that protects users applies here too.
     pub fn leave(&self, user_email: &str, account: &str) -> Result<()> {
         let email = Email::parse(user_email)?;
         let now = self.now();
+        let owner_refused = || Error::OwnerProtected {
+            email: email.to_string(),
+            account: account.into(),
+            action: "leaving (transfer ownership first)",
+        };
+        self.before_hook(Action::Revoke, now, |tx| {
+            let (_, role, _) = require_member(tx, account, &email)?;
+            if role == Role::Owner {
+                return Err(owner_refused());
+            }
+            let mut ev = member_event(tx, account, &email, &email, now)?;
+            ev["leaving"] = true.into();
+            Ok(ev)
+        })?;
+        let mut removed = None;
         self.store().write(|tx| {
             let (user, role, old) = require_member(tx, account, &email)?;
             if role == Role::Owner {
-                return Err(Error::OwnerProtected {
-                    email: email.to_string(),
-                    account: account.into(),
-                    action: "leaving (transfer ownership first)",
-                });
+                return Err(owner_refused());
             }
             store::membership_delete(tx, account, user.id)?;
+            removed = Some(old.clone());
             audit(
                 tx,
                 now,
@@ -178,7 +193,16 @@ impl Engine {
                 Some(old.to_text()),
                 None,
             )
-        })
+        })?;
+        self.after_hook(Action::Revoke, now, |tx| {
+            let mut ev = member_event(tx, account, &email, &email, now)?;
+            ev["leaving"] = true.into();
+            ev["permissions"] = removed
+                .as_ref()
+                .map_or(serde_json::Value::Null, events::permissions);
+            Ok(ev)
+        });
+        Ok(())
     }
 
     // ---------- contacts ----------
