@@ -15,7 +15,8 @@ use Cohort\Exception\LibraryException;
  *
  * Where things are looked for, first match wins:
  * - library: the argument, the COHORT_LIBRARY environment variable, /usr/local/lib/libcohort.so,
- *   /usr/lib/libcohort.so, then target/release/libcohort.so of a source checkout;
+ *   /usr/lib/libcohort.so, the multiarch directories under both (/usr/lib/x86_64-linux-gnu/...),
+ *   then target/release/libcohort.so of a source checkout;
  * - header (cohort_php.h): the COHORT_PHP_HEADER environment variable, next to this package,
  *   /usr/local/include/cohort_php.h, /usr/include/cohort_php.h, then ffi/include of a checkout.
  */
@@ -130,6 +131,7 @@ final class Library
             getenv('COHORT_LIBRARY') ?: null,
             '/usr/local/lib/libcohort.so',
             '/usr/lib/libcohort.so',
+            ...(glob('/usr/{local/,}lib/*-linux-gnu/libcohort.so', GLOB_BRACE) ?: []),
             dirname(__DIR__, 3) . '/target/release/libcohort.so',
         ]);
         foreach ($candidates as $c) {
