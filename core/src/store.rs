@@ -711,23 +711,16 @@ pub fn audit_list(
     since: i64,
     limit: u32,
 ) -> Result<Vec<AuditEvent>> {
-    let mut st = c.prepare_cached(
-        "SELECT id, at, actor, account_id, action, target, old_value, new_value FROM \
-         (SELECT * FROM audit WHERE account_id = ?1 AND at >= ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id",
-    )?;
-    let rows = st.query_map(params![account, since, limit], |r| {
-        Ok(AuditEvent {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            actor: r.get(2)?,
-            account_id: r.get(3)?,
-            action: r.get(4)?,
-            target: r.get(5)?,
-            old_value: r.get(6)?,
-            new_value: r.get(7)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    audit_query(
+        c,
+        &AuditQuery {
+            account: Some(account.to_string()),
+            user: None,
+            since: Some(since),
+            until: None,
+            limit,
+        },
+    )
 }
 
 /// Every row of every table as text, in a fixed order: lets tests prove a refused call changed nothing.
