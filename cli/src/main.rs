@@ -326,10 +326,7 @@ fn permissions(engine: &Engine, p: PermArgs) -> Result<Permissions, Failure> {
 }
 
 fn owner_of(engine: &Engine, account: &str, by: Option<String>) -> Result<String, Failure> {
-    match by {
-        Some(b) => Ok(b),
-        None => Ok(engine.account(account)?.owner.to_string()),
-    }
+    Ok(team_cmd::actor_or_owner(engine, account, by)?)
 }
 
 fn run(cli: Cli) -> Outcome {

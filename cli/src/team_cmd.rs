@@ -73,7 +73,8 @@ impl ContactFields {
     }
 }
 
-fn owner(engine: &Engine, account: &str, by: Option<String>) -> Result<String> {
+/// `by`, or the account's owner when not given.
+pub(crate) fn actor_or_owner(engine: &Engine, account: &str, by: Option<String>) -> Result<String> {
     match by {
         Some(b) => Ok(b),
         None => Ok(engine.account(account)?.owner.to_string()),
@@ -131,20 +132,20 @@ pub fn contacts(engine: &Engine, cmd: ContactsCmd, json: bool) -> Result<()> {
             fields,
             by,
         } => {
-            let by = owner(engine, &account, by)?;
+            let by = actor_or_owner(engine, &account, by)?;
             one(engine.contact_add(&by, &account, &fields.input())?, "added");
         }
         ContactsCmd::Edit { id, fields, by } => {
             let by = match by {
                 Some(b) => b,
-                None => owner(engine, &contact_account(engine, id)?, None)?,
+                None => actor_or_owner(engine, &contact_account(engine, id)?, None)?,
             };
             one(engine.contact_update(&by, id, &fields.input())?, "updated");
         }
         ContactsCmd::Delete { id, by } => {
             let by = match by {
                 Some(b) => b,
-                None => owner(engine, &contact_account(engine, id)?, None)?,
+                None => actor_or_owner(engine, &contact_account(engine, id)?, None)?,
             };
             one(engine.contact_delete(&by, id)?, "deleted");
         }

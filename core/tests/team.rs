@@ -4,7 +4,7 @@
 mod common;
 
 use cohort_core::store::AuditQuery;
-use cohort_core::{ContactInput, ErrorCode, NotifyKind, Permissions, Role};
+use cohort_core::{ContactInput, ErrorCode, NotifyKind, Permissions};
 use common::*;
 
 const DELEGATE: &str = "lead@acme.example";
@@ -616,7 +616,6 @@ fn audit_by_user_and_time_range() {
         })),
         ErrorCode::InvalidEmail
     );
-    let _ = Role::Owner;
 }
 
 #[test]
