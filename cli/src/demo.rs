@@ -50,7 +50,7 @@ pub fn run() -> Result<()> {
     create_key_file(&dir.0.join("keys"), "k1")?;
     let cfg = Config::new(dir.0.join("cohort.db"), dir.0.join("keys"), "k1");
     let clock = ManualClock::new(now);
-    let engine = Engine::open_with_clock(cfg, Arc::new(clock.clone()))?;
+    let engine = Engine::create_with_clock(cfg, Arc::new(clock.clone()))?;
     println!("Cohort demo: a fresh database in {}", dir.0.display());
 
     step(

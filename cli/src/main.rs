@@ -733,7 +733,7 @@ fn init(dir: &Path, json: bool) -> Outcome {
     write_atomic(&cfg_path, &config::template(kid))
         .map_err(|e| usage(format!("{}: {e}", cfg_path.display())))?;
     let cfg = Config::load(&cfg_path)?;
-    let engine = Engine::open(cfg)?;
+    let engine = Engine::create(cfg)?;
     let db = engine.config().database.clone();
     if json {
         output::json(&serde_json::json!({"config": cfg_path, "key": key, "database": db}));

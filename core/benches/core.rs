@@ -11,7 +11,7 @@
 //! `cargo test --benches` (no `--bench` flag) every benchmark runs once on a small database.
 
 use cohort_core::config::{create_key_file, Synchronous};
-use cohort_core::store::{self, Store, SCHEMA_VERSION};
+use cohort_core::store::{self, OpenMode, OpenOptions, Store, SCHEMA_VERSION};
 use cohort_core::token::Claims;
 use cohort_core::{Config, Email, Engine, Keyring, ManualClock, Permissions, Role};
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
@@ -165,7 +165,15 @@ fn member_perms(i: usize) -> Permissions {
 /// A database with `accounts` accounts of [`PER_ACCOUNT`] members each (user `u0` owns each
 /// account), built through the store's own insert functions in one transaction.
 fn populate(path: &Path, accounts: usize) {
-    let store = Store::open(path, Synchronous::Normal, 5_000).unwrap();
+    let store = Store::open(
+        path,
+        OpenOptions {
+            mode: OpenMode::Create,
+            synchronous: Synchronous::Normal,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap();
     let c = store.conn();
     c.execute_batch("PRAGMA cache_size = -200000").unwrap();
     let tx = c.unchecked_transaction().unwrap();
@@ -231,7 +239,7 @@ fn engine_on(database: &Path, dir: &Path, tune: impl FnOnce(&mut Config)) -> Eng
     }
     let mut cfg = Config::new(database, keys, "k1");
     tune(&mut cfg);
-    Engine::open_with_clock(cfg, Arc::new(ManualClock::new(T0))).unwrap()
+    Engine::create_with_clock(cfg, Arc::new(ManualClock::new(T0))).unwrap()
 }
 
 /// An engine on the cached big database, and the pairs the check benchmarks ask about.

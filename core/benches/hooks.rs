@@ -136,7 +136,7 @@ fn engine(dir: &Path, name: &str, accounts: usize, hooks: bool) -> Engine {
     {
         // Fill quickly, then reopen at FULL.
         cfg.synchronous = Synchronous::Normal;
-        let e = Engine::open_with_clock(cfg.clone(), clock.clone()).unwrap();
+        let e = Engine::create_with_clock(cfg.clone(), clock.clone()).unwrap();
         for a in 0..accounts {
             e.upsert_account(&format!("a{a}"), "Bench", OWNER).unwrap();
         }

@@ -30,6 +30,7 @@ struct RawConfig {
     max_invites_per_inviter_per_day: Option<u32>,
     synchronous: Option<Synchronous>,
     busy_timeout_ms: Option<u32>,
+    database_file_mode: Option<String>,
     clock_skew: Option<String>,
     keys: Option<RawKeys>,
     permissions: Option<BTreeMap<String, String>>,
@@ -95,6 +96,9 @@ pub struct Config {
     pub max_invites_per_inviter_per_day: u32,
     pub synchronous: Synchronous,
     pub busy_timeout_ms: u32,
+    /// Permission bits of a database file Cohort creates: 0o600 (owner only) unless group
+    /// access is opted into with `database_file_mode = "0640"` or `"0660"`.
+    pub database_file_mode: u32,
     /// Tolerance, in seconds, for a token issued slightly in the future.
     pub clock_skew: i64,
     pub keys: KeysConfig,
@@ -110,6 +114,8 @@ pub const DEFAULT_MAX_PENDING: u32 = 100;
 pub const DEFAULT_MAX_INVITES_PER_DAY: u32 = 50;
 pub const DEFAULT_MAX_INVITES_PER_INVITER_PER_DAY: u32 = 50;
 pub const DEFAULT_BUSY_TIMEOUT_MS: u32 = 5_000;
+/// Owner-only, like the key files.
+pub const DEFAULT_DATABASE_FILE_MODE: u32 = 0o600;
 /// Longest invite lifetime accepted (one year).
 pub const MAX_INVITE_TTL: i64 = 366 * 86_400;
 
@@ -131,6 +137,7 @@ impl Config {
             max_invites_per_inviter_per_day: DEFAULT_MAX_INVITES_PER_INVITER_PER_DAY,
             synchronous: Synchronous::Full,
             busy_timeout_ms: DEFAULT_BUSY_TIMEOUT_MS,
+            database_file_mode: DEFAULT_DATABASE_FILE_MODE,
             clock_skew: DEFAULT_SKEW,
             keys: KeysConfig {
                 current: current_key.into(),
@@ -233,6 +240,18 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        let database_file_mode = match raw.database_file_mode.as_deref() {
+            None => DEFAULT_DATABASE_FILE_MODE,
+            Some("0600") => 0o600,
+            Some("0640") => 0o640,
+            Some("0660") => 0o660,
+            Some(other) => {
+                return Err(Error::config(
+                    "database_file_mode",
+                    format!("{other:?} is not one of \"0600\" (default), \"0640\", \"0660\""),
+                ))
+            }
+        };
         let raw_keys = raw
             .keys
             .ok_or_else(|| Error::config("keys", "the [keys] section is required"))?;
@@ -265,6 +284,7 @@ impl Config {
             max_invites_per_inviter_per_day,
             synchronous: raw.synchronous.unwrap_or_default(),
             busy_timeout_ms: raw.busy_timeout_ms.unwrap_or(DEFAULT_BUSY_TIMEOUT_MS),
+            database_file_mode,
             clock_skew,
             keys: KeysConfig {
                 current,
@@ -485,8 +505,13 @@ max_invites_per_inviter_per_day = {DEFAULT_MAX_INVITES_PER_INVITER_PER_DAY}
 # "full" (default, safe on power loss) or "normal" (faster; may lose the last commits on power loss).
 synchronous = "full"
 
-# How long a write waits for another process's lock, in milliseconds.
+# How long a write waits for another connection's write lock, in milliseconds (reads never wait).
 busy_timeout_ms = {DEFAULT_BUSY_TIMEOUT_MS}
+
+# Mode of a database file Cohort creates (its -wal and -shm files get the same). "0600": the
+# owner only. Opt-in, weaker: "0640" (group may read) or "0660" (group may write: a panel whose
+# PHP-FPM workers and cron jobs run as different users of one group).
+# database_file_mode = "0600"
 
 # Tolerated clock difference for a token issued "in the future".
 clock_skew = "60s"

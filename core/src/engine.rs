@@ -8,7 +8,8 @@ use crate::hooks::{events, Action, Event, Hooks, Verdict};
 mod team;
 use crate::model::*;
 use crate::permissions::Catalogue;
-use crate::store::{self, AuditEntry, InviteRow, NewInvite, Store};
+pub use crate::store::OpenMode;
+use crate::store::{self, AuditEntry, InviteRow, NewInvite, OpenOptions, Store};
 use crate::token::{self, Claims, Keyring, TokenReason};
 use rusqlite::Connection;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -54,9 +55,28 @@ impl Engine {
         Engine::open(Config::load(path)?)
     }
 
-    /// Opens an engine with the system clock.
+    /// Opens an engine with the system clock. The database must exist (see [`Engine::create`]).
     pub fn open(cfg: Config) -> Result<Engine> {
         Engine::open_with_clock(cfg, Arc::new(SystemClock))
+    }
+
+    /// Opens an engine, creating its database first when the path does not exist yet: for
+    /// `cohort init` and a panel's installer. An existing database is opened as by
+    /// [`Engine::open`]; an existing empty file is refused all the same.
+    pub fn create(cfg: Config) -> Result<Engine> {
+        let keyring = cfg.load_keyring()?;
+        Engine::open_full(cfg, keyring, Arc::new(SystemClock), OpenMode::Create)
+    }
+
+    /// [`Engine::create`] with a given clock (tests, demos).
+    pub fn create_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<Engine> {
+        let keyring = cfg.load_keyring()?;
+        Engine::open_full(cfg, keyring, clock, OpenMode::Create)
+    }
+
+    /// [`Engine::create`] for a config file.
+    pub fn create_path(path: impl AsRef<std::path::Path>) -> Result<Engine> {
+        Engine::create(Config::load(path)?)
     }
 
     /// Opens an engine with a given clock (tests, demos).
@@ -71,6 +91,16 @@ impl Engine {
         keyring: Keyring,
         clock: Arc<dyn Clock>,
     ) -> Result<Engine> {
+        Engine::open_full(cfg, keyring, clock, OpenMode::Existing)
+    }
+
+    /// Every way of opening ends here: `mode` says whether a missing database is created.
+    pub fn open_full(
+        cfg: Config,
+        keyring: Keyring,
+        clock: Arc<dyn Clock>,
+        mode: OpenMode,
+    ) -> Result<Engine> {
         if keyring.current().is_none() {
             return Err(Error::Key {
                 key: "(none)".into(),
@@ -82,7 +112,15 @@ impl Engine {
             Some(h) => Some(Hooks::new(h.clone(), catalogue.keys())?),
             None => None,
         };
-        let store = Store::open(&cfg.database, cfg.synchronous, cfg.busy_timeout_ms)?;
+        let store = Store::open(
+            &cfg.database,
+            OpenOptions {
+                mode,
+                synchronous: cfg.synchronous,
+                busy_timeout_ms: cfg.busy_timeout_ms,
+                file_mode: cfg.database_file_mode,
+            },
+        )?;
         Ok(Engine {
             cfg,
             keyring,
@@ -113,6 +151,12 @@ impl Engine {
         // A panic while holding the lock cannot leave a transaction half-applied (rusqlite rolls
         // back on drop), so a poisoned lock is safe to keep using.
         self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `check` validates its memo through the WAL-index header SQLite has mapped (see
+    /// [`store::Store::watches_wal_index`]).
+    pub fn check_memo_watches_wal_index(&self) -> bool {
+        self.store().watches_wal_index()
     }
 
     /// Every row of every table, for tests that prove a refused call changed nothing.

@@ -225,7 +225,7 @@ pub enum Error {
     HookFailed { script: String, message: String },
     #[error("database error: {0}")]
     Storage(String),
-    #[error("database is busy (locked by another process); try again")]
+    #[error("database is busy: another connection (of this process or another) held its write lock for longer than busy_timeout_ms; try again")]
     Busy,
     #[error("database schema version {found} is newer than this Cohort supports ({supported}); upgrade Cohort")]
     SchemaTooNew { found: i64, supported: i64 },

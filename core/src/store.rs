@@ -8,6 +8,7 @@ use crate::config::Synchronous;
 use crate::error::{Error, Result};
 use crate::model::*;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use std::ffi::c_int;
 use std::path::Path;
 
 /// The schema version this build writes (`PRAGMA user_version`).
@@ -107,38 +108,96 @@ pub struct Store {
     wal_index: Option<WalIndexWatch>,
 }
 
-/// Watches the header of SQLite's WAL index (the `-shm` file, format documented at
-/// <https://www.sqlite.org/walformat.html>). SQLite rewrites this 48-byte header on every commit,
-/// from any process, before the commit returns; comparing it is a change test that costs a
-/// few nanoseconds instead of a read transaction.
-struct WalIndexWatch {
-    map: memmap2::Mmap,
+/// How [`Store::open`] treats a database path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// The database must exist and hold Cohort's schema (migrated when older). The default for
+    /// every engine a panel, cron job or CLI command opens.
+    Existing,
+    /// Creates the database when the path does not exist yet (`cohort init`, a panel's
+    /// installer); an existing file is opened as with `Existing`.
+    Create,
 }
 
-/// Size of the WAL-index header.
-const WAL_INDEX_HEADER: usize = 48;
+/// Watches the header of SQLite's WAL index, through the memory SQLite itself has mapped.
+///
+/// The WAL index (format: <https://www.sqlite.org/walformat.html>) begins with a 48-byte header
+/// that every commit, from any process, rewrites before the commit returns (its change counter
+/// `iChange` moves on every write transaction). Comparing those 48 bytes with the copy taken when
+/// the memo was filled is a change test that costs a few nanoseconds, where `PRAGMA
+/// data_version` costs a read transaction (about 3 µs: several `fcntl` calls).
+///
+/// The pointer is the one SQLite's own VFS hands out: `SQLITE_FCNTL_FILE_POINTER` gives the
+/// connection's `sqlite3_file`, and its `xShmMap` method (region 0, `bExtend = 0`) returns the
+/// region SQLite has already mapped for this connection. No file is opened, mapped or closed
+/// here, so SQLite's POSIX locks on `-shm` (the DMS lock that keeps other processes from
+/// truncating and rebuilding it) are left alone.
+///
+/// Why the pointer stays valid: SQLite unmaps the WAL index only when the connection closes its
+/// WAL, which happens when the connection closes or leaves WAL mode. This connection never
+/// leaves WAL mode, and while it is open it keeps a SHARED lock on the database file, so no
+/// other connection can take the EXCLUSIVE lock needed to switch the database out of WAL mode.
+/// The region is only ever read, through volatile loads of plain integers: another process may
+/// change the bytes at any time, and any value is valid (a torn read is a mismatch, that is a
+/// memo miss, never a stale hit).
+struct WalIndexWatch {
+    header: *const u64,
+}
+
+// SAFETY: the pointer targets memory shared with other processes that lives as long as the
+// connection it was obtained from, which the same `Store` owns; it is only read with volatile
+// loads, so moving the `Store` to another thread is sound.
+unsafe impl Send for WalIndexWatch {}
+
+/// Size of the WAL-index header, in 8-byte words.
+const WAL_INDEX_HEADER_WORDS: usize = 6;
+/// Size of one WAL-index region (`WALINDEX_PGSZ` in SQLite's `wal.c`).
+const WAL_INDEX_REGION: c_int = 32_768;
 
 impl WalIndexWatch {
-    fn open(db: &Path) -> Option<WalIndexWatch> {
-        let mut shm = db.as_os_str().to_owned();
-        shm.push("-shm");
-        let file = std::fs::File::open(shm).ok()?;
-        if file.metadata().ok()?.len() < WAL_INDEX_HEADER as u64 {
+    /// The WAL index SQLite has mapped for `conn`, or `None` (not in WAL mode, in-memory, not
+    /// mapped yet, or a VFS without shared memory): then the memo is validated by `PRAGMA
+    /// data_version`.
+    fn of(conn: &Connection) -> Option<WalIndexWatch> {
+        use rusqlite::ffi;
+        let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
+        // SAFETY: `conn.handle()` is a live connection; FILE_POINTER writes one pointer into
+        // `file` (the main database's sqlite3_file, owned by SQLite for the connection's life).
+        let rc = unsafe {
+            ffi::sqlite3_file_control(
+                conn.handle(),
+                c"main".as_ptr(),
+                ffi::SQLITE_FCNTL_FILE_POINTER,
+                (&mut file as *mut *mut ffi::sqlite3_file).cast(),
+            )
+        };
+        if rc != ffi::SQLITE_OK || file.is_null() {
             return None;
         }
-        // SAFETY: the mapping is read-only and only ever read through volatile loads of plain
-        // integers (another process may change the bytes at any time; any value is valid). The
-        // `-shm` file is never truncated while a connection to the database (ours) is open.
-        let map = unsafe { memmap2::MmapOptions::new().len(WAL_INDEX_HEADER).map(&file) }.ok()?;
-        Some(WalIndexWatch { map })
+        // SAFETY: `file` is valid (above); its methods table is SQLite's own, static.
+        let methods = unsafe { (*file).pMethods };
+        if methods.is_null() || unsafe { (*methods).iVersion } < 2 {
+            return None;
+        }
+        let shm_map = unsafe { (*methods).xShmMap }?;
+        let mut region: *mut std::ffi::c_void = std::ptr::null_mut();
+        // SAFETY: the same call SQLite's WAL code makes to find region 0; with bExtend = 0 it
+        // never creates or grows anything and answers NULL when the region is not mapped.
+        let rc = unsafe { shm_map(file, 0, WAL_INDEX_REGION, 0, &mut region) };
+        if rc != ffi::SQLITE_OK || region.is_null() {
+            return None;
+        }
+        Some(WalIndexWatch {
+            header: region as *const u64,
+        })
     }
 
-    fn stamp(&self) -> [u64; 6] {
-        let base = self.map.as_ptr() as *const u64;
-        let mut out = [0u64; 6];
+    fn stamp(&self) -> [u64; WAL_INDEX_HEADER_WORDS] {
+        let mut out = [0u64; WAL_INDEX_HEADER_WORDS];
         for (i, o) in out.iter_mut().enumerate() {
-            // SAFETY: `base` is page-aligned and the mapping is 48 bytes long.
-            *o = unsafe { std::ptr::read_volatile(base.add(i)) };
+            // SAFETY: region 0 is at least 32 KiB, page-aligned, and mapped while the connection
+            // is open (see the type's doc).
+            *o = unsafe { std::ptr::read_volatile(self.header.add(i)) };
         }
         out
     }
@@ -146,12 +205,13 @@ impl WalIndexWatch {
 
 /// Memo of (account, email) → membership for `check`.
 ///
-/// Valid only while `PRAGMA data_version` is unchanged (no other connection has committed) and
-/// this connection has not written (every [`Store::write`] clears it), so it never serves an
-/// answer that a commit by this or another process has made stale.
+/// Valid only while the WAL-index header (or, without one, `PRAGMA data_version`) is unchanged,
+/// so no connection has committed since it was filled, and this connection has not written
+/// (every [`Store::write`] clears it): it never serves an answer that a commit by this or
+/// another process has made stale.
 #[derive(Default)]
 struct CheckMemo {
-    stamp: Option<([u64; 6], i64)>,
+    stamp: Option<([u64; WAL_INDEX_HEADER_WORDS], i64)>,
     entries: usize,
     by_account: std::collections::HashMap<
         String,
@@ -162,35 +222,115 @@ struct CheckMemo {
 /// Most (account, email) pairs the memo holds before it starts afresh.
 const MEMO_CAPACITY: usize = 65_536;
 
+/// Settings a store is opened with.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    pub mode: OpenMode,
+    pub synchronous: Synchronous,
+    pub busy_timeout_ms: u32,
+    /// Permission bits of a database file this store creates (0o600 unless configured).
+    pub file_mode: u32,
+}
+
+impl Default for OpenOptions {
+    /// An existing database, `synchronous=FULL`, the default busy timeout, mode 0600.
+    fn default() -> OpenOptions {
+        OpenOptions {
+            mode: OpenMode::Existing,
+            synchronous: Synchronous::Full,
+            busy_timeout_ms: crate::config::DEFAULT_BUSY_TIMEOUT_MS,
+            file_mode: crate::config::DEFAULT_DATABASE_FILE_MODE,
+        }
+    }
+}
+
 impl Store {
-    /// Opens (creating if needed) and migrates a database file.
-    pub fn open(path: &Path, sync: Synchronous, busy_timeout_ms: u32) -> Result<Store> {
-        let conn = Connection::open(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        Store::setup(conn, sync, busy_timeout_ms)
-    }
-
-    /// An in-memory database (tests and benchmarks).
-    pub fn open_in_memory() -> Result<Store> {
-        Store::setup(Connection::open_in_memory()?, Synchronous::Full, 5_000)
-    }
-
-    fn setup(conn: Connection, sync: Synchronous, busy_timeout_ms: u32) -> Result<Store> {
-        conn.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms.into()))?;
-        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    /// Opens a database file and migrates it when its schema is older than this build's.
+    ///
+    /// A path that does not exist is refused unless `mode` is [`OpenMode::Create`]; a file that
+    /// exists but is empty (0 bytes) or holds no Cohort schema is always refused, so a truncated
+    /// or mistaken file never silently becomes an empty Cohort database. A database whose schema
+    /// is current is opened without taking the write lock.
+    pub fn open(path: &Path, opts: OpenOptions) -> Result<Store> {
+        use rusqlite::OpenFlags;
+        if path.as_os_str() == ":memory:" {
+            return Store::open_in_memory();
+        }
+        let shown = path.display().to_string();
+        let io = |message: String| Error::Io {
+            path: shown.clone(),
+            message,
+        };
+        let existed = path
+            .try_exists()
+            .map_err(|e| io(format!("cannot look up the database: {e}")))?;
+        if !existed && opts.mode == OpenMode::Existing {
+            return Err(io(
+                "no database here; create it with `cohort init` or open it with the create option \
+                 (cohort_engine_create, Engine::create)"
+                    .into(),
+            ));
+        }
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if !existed {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| io(e.to_string()))?;
+        conn.busy_timeout(std::time::Duration::from_millis(
+            opts.busy_timeout_ms.into(),
+        ))?;
+        // `page_count` reads through SQLite (WAL included): 0 means not one page was ever written.
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        if pages == 0 {
+            if existed {
+                return Err(io(
+                    "the file is empty (0 bytes), not a Cohort database; restore it from a \
+                     backup, or remove it and create a new database with `cohort init`"
+                        .into(),
+                ));
+            }
+            // A file SQLite has just created holds nothing yet: set its mode before any byte is
+            // written (SQLite gives its -wal and -shm files the database file's mode). chmod
+            // works on the path and opens no descriptor.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(opts.file_mode))
+                .map_err(|e| io(format!("cannot set the database file's mode: {e}")))?;
+        }
+        let found = user_version(&conn)?;
         if found > SCHEMA_VERSION {
             return Err(Error::SchemaTooNew {
                 found,
                 supported: SCHEMA_VERSION,
             });
         }
-        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
-        conn.execute_batch(match sync {
+        if found == 0 && !(pages == 0 || opts.mode == OpenMode::Create && table_count(&conn)? == 0)
+        {
+            return Err(io(
+                "not a Cohort database (it holds no Cohort schema); check the `database` setting"
+                    .into(),
+            ));
+        }
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Storage(format!(
+                "{shown}: cannot use WAL journal mode (got {mode})"
+            )));
+        }
+        conn.execute_batch(match opts.synchronous {
             Synchronous::Full => "PRAGMA synchronous=FULL;",
             Synchronous::Normal => "PRAGMA synchronous=NORMAL;",
         })?;
+        Store::setup(conn, found)
+    }
+
+    /// An in-memory database (tests and benchmarks).
+    pub fn open_in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch("PRAGMA synchronous=FULL;")?;
+        Store::setup(conn, 0)
+    }
+
+    fn setup(conn: Connection, found: i64) -> Result<Store> {
         conn.execute_batch("PRAGMA foreign_keys=ON;")?;
         conn.set_prepared_statement_cache_capacity(64);
         let mut store = Store {
@@ -198,18 +338,23 @@ impl Store {
             memo: CheckMemo::default(),
             wal_index: None,
         };
-        store.migrate()?;
-        if let Some(path) = store.conn.path().filter(|p| !p.is_empty()) {
-            store.wal_index = WalIndexWatch::open(Path::new(path));
+        if found < SCHEMA_VERSION {
+            store.migrate()?;
         }
+        // A read maps the WAL index (if `migrate` did not already).
+        user_version(&store.conn)?;
+        store.wal_index = WalIndexWatch::of(&store.conn);
         Ok(store)
     }
 
+    /// Brings the schema to [`SCHEMA_VERSION`] under the write lock, re-reading the version
+    /// inside it: when several processes open an old database at once, one migrates and the
+    /// others find the work done.
     fn migrate(&mut self) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let found = user_version(&tx)?;
         if found > SCHEMA_VERSION {
             return Err(Error::SchemaTooNew {
                 found,
@@ -266,7 +411,7 @@ impl Store {
     ) -> Result<R> {
         let stamp = match &self.wal_index {
             Some(w) => (w.stamp(), 0),
-            None => ([0; 6], self.data_version()?),
+            None => ([0; WAL_INDEX_HEADER_WORDS], self.data_version()?),
         };
         if self.memo.stamp != Some(stamp) || self.memo.entries >= MEMO_CAPACITY {
             self.memo = CheckMemo {
@@ -288,6 +433,12 @@ impl Store {
         Ok(out)
     }
 
+    /// Whether `check`'s memo is validated by the WAL-index header SQLite has mapped (a file
+    /// database in WAL mode), rather than by `PRAGMA data_version` (in-memory databases).
+    pub fn watches_wal_index(&self) -> bool {
+        self.wal_index.is_some()
+    }
+
     /// Changes every time another connection commits (see `PRAGMA data_version`).
     pub fn data_version(&self) -> Result<i64> {
         Ok(self
@@ -295,6 +446,18 @@ impl Store {
             .prepare_cached("PRAGMA data_version")?
             .query_row([], |r| r.get(0))?)
     }
+}
+
+fn user_version(c: &Connection) -> Result<i64> {
+    Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+fn table_count(c: &Connection) -> Result<i64> {
+    Ok(c.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 // ---------- users ----------

@@ -16,7 +16,7 @@ fn config(dir: &Path) -> Config {
 
 fn setup(dir: &Path) -> Engine {
     create_key_file(&dir.join("keys"), "k1").unwrap();
-    let e = Engine::open(config(dir)).unwrap();
+    let e = Engine::create(config(dir)).unwrap();
     e.upsert_account(ACCOUNT, "Acme", OWNER).unwrap();
     e.upsert_user(MEMBER, Some("M"), None).unwrap();
     let sent = e

@@ -52,7 +52,7 @@ impl Race {
     fn setup_engine(&self) -> Engine {
         let mut cfg = self.cfg.clone();
         cfg.synchronous = Synchronous::Normal;
-        Engine::open_with_clock(cfg, Arc::new(self.clock.clone())).unwrap()
+        Engine::create_with_clock(cfg, Arc::new(self.clock.clone())).unwrap()
     }
 
     /// An engine as the panel would open it (synchronous=FULL).

@@ -311,7 +311,7 @@ fn no_all_permissions_for_an_outside_login_accepting() {
     cfg.bind_email = false;
     cfg.hooks = h.engine.config().hooks.clone();
     let e =
-        cohort_core::Engine::open_with_clock(cfg, std::sync::Arc::new(h.clock.clone())).unwrap();
+        cohort_core::Engine::create_with_clock(cfg, std::sync::Arc::new(h.clock.clone())).unwrap();
     e.upsert_account(ACCOUNT, "Acme Ltd", OWNER).unwrap();
     let sent = e
         .invite(OWNER, ACCOUNT, "dev@acme.example", &Permissions::All, None)

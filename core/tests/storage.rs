@@ -3,7 +3,7 @@
 mod common;
 
 use cohort_core::config::Synchronous;
-use cohort_core::store::{Store, SCHEMA_VERSION};
+use cohort_core::store::{OpenMode, OpenOptions, Store, SCHEMA_VERSION};
 use cohort_core::{Engine, ErrorCode, Permissions};
 use common::*;
 
@@ -11,7 +11,15 @@ use common::*;
 fn store_runs_wal_full_sync_foreign_keys_and_a_busy_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
-    let store = Store::open(&path, Synchronous::Full, 1_234).unwrap();
+    let store = Store::open(
+        &path,
+        OpenOptions {
+            mode: OpenMode::Create,
+            busy_timeout_ms: 1_234,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap();
     let c = store.conn();
     let pragma = |name: &str| -> String {
         c.query_row(&format!("PRAGMA {name}"), [], |r| {
@@ -30,7 +38,14 @@ fn store_runs_wal_full_sync_foreign_keys_and_a_busy_timeout() {
     assert_eq!(pragma("busy_timeout"), "1234");
     assert_eq!(pragma("user_version"), SCHEMA_VERSION.to_string());
     drop(store);
-    let normal = Store::open(&path, Synchronous::Normal, 5_000).unwrap();
+    let normal = Store::open(
+        &path,
+        OpenOptions {
+            synchronous: Synchronous::Normal,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap();
     let sync: i64 = normal
         .conn()
         .query_row("PRAGMA synchronous", [], |r| r.get(0))

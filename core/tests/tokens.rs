@@ -286,7 +286,7 @@ fn rotation_keeps_old_links_until_their_key_is_removed() {
     let keys_dir = dir.path().join("keys");
     let cfg = config_in(dir.path());
     let clock = ManualClock::new(T0);
-    let open = |cfg: Config| Engine::open_with_clock(cfg, Arc::new(clock.clone())).unwrap();
+    let open = |cfg: Config| Engine::create_with_clock(cfg, Arc::new(clock.clone())).unwrap();
     let e1 = open(cfg.clone());
     e1.upsert_account(ACCOUNT, ACCOUNT_NAME, OWNER).unwrap();
     let old = e1

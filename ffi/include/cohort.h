@@ -186,7 +186,8 @@ enum CohortStatus
      */
     COHORT_STATUS_STORAGE = 60,
     /**
-     * The database is locked by another process; try again.
+     * Another connection (of this process or another) held the write lock longer than
+     * `busy_timeout_ms`; try again.
      */
     COHORT_STATUS_BUSY = 61,
     /**
@@ -386,8 +387,13 @@ CohortStatus cohort_user_accounts(const struct CohortEngine *engine,
                                   char **out_json);
 
 /**
- * Opens the engine described by a TOML config file (the one `cohort init` writes): opens or
- * creates its SQLite database, migrates it, and loads the signing keys.
+ * Opens the engine described by a TOML config file (the one `cohort init` writes): opens its
+ * database, migrates it when its schema is older, and loads the signing keys.
+ *
+ * The database must exist: a missing path, an empty (0-byte) file or a file without Cohort's
+ * schema is `COHORT_STATUS_IO`, so a lost or truncated database never silently becomes an empty
+ * one. Databases come into being through `cohort init` or `cohort_engine_create`. Opening a
+ * database whose schema is current takes no write lock.
  *
  * On success `*out_engine` receives the handle; close it with `cohort_engine_close`. Each
  * PHP-FPM worker (each process) opens its own engine.
@@ -395,6 +401,15 @@ CohortStatus cohort_user_accounts(const struct CohortEngine *engine,
 CohortStatus cohort_engine_open(const char *config_path,
                                 size_t config_path_len,
                                 struct CohortEngine **out_engine);
+
+/**
+ * Like `cohort_engine_open`, but creates the database (mode 0600 unless `database_file_mode`
+ * says otherwise) when its path does not exist yet: for a panel's installer. An existing
+ * database is opened as by `cohort_engine_open`; an existing empty file is refused all the same.
+ */
+CohortStatus cohort_engine_create(const char *config_path,
+                                  size_t config_path_len,
+                                  struct CohortEngine **out_engine);
 
 /**
  * Closes an engine. NULL is accepted and does nothing.

@@ -86,7 +86,8 @@ pub enum CohortStatus {
 
     /// The database failed.
     Storage = 60,
-    /// The database is locked by another process; try again.
+    /// Another connection (of this process or another) held the write lock longer than
+    /// `busy_timeout_ms`; try again.
     Busy = 61,
     /// The database was written by a newer Cohort.
     SchemaTooNew = 62,

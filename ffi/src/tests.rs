@@ -30,7 +30,7 @@ impl Fixture {
         cohort_core::config::create_key_file(&dir.path().join("keys"), "k1").unwrap();
         let cfg = dir.path().join("cohort.toml");
         std::fs::write(&cfg, cohort_core::config::template("k1")).unwrap();
-        let engine = open(&cfg).expect("open");
+        let engine = create(&cfg).expect("create");
         Fixture {
             dir,
             engine,
@@ -50,9 +50,20 @@ impl Drop for Fixture {
 }
 
 fn open(cfg: &std::path::Path) -> Result<*mut CohortEngine, (CohortStatus, String)> {
+    open_with(cohort_engine_open, cfg)
+}
+
+fn create(cfg: &std::path::Path) -> Result<*mut CohortEngine, (CohortStatus, String)> {
+    open_with(cohort_engine_create, cfg)
+}
+
+fn open_with(
+    f: unsafe extern "C" fn(*const c_char, usize, *mut *mut CohortEngine) -> CohortStatus,
+    cfg: &std::path::Path,
+) -> Result<*mut CohortEngine, (CohortStatus, String)> {
     let p = cfg.to_str().unwrap();
     let mut h: *mut CohortEngine = null_mut();
-    let st = unsafe { cohort_engine_open(p.as_ptr().cast(), p.len(), &mut h) };
+    let st = unsafe { f(p.as_ptr().cast(), p.len(), &mut h) };
     if st == CohortStatus::Ok {
         assert!(!h.is_null());
         Ok(h)
@@ -757,6 +768,40 @@ fn opening_a_missing_or_broken_config_fails_with_its_status() {
 }
 
 #[test]
+fn open_needs_an_existing_database_and_create_makes_one() {
+    let _g = shared();
+    let dir = tempfile::tempdir().unwrap();
+    cohort_core::config::create_key_file(&dir.path().join("keys"), "k1").unwrap();
+    let cfg = dir.path().join("cohort.toml");
+    std::fs::write(&cfg, cohort_core::config::template("k1")).unwrap();
+    let db = dir.path().join("cohort.db");
+    let e = open(&cfg).unwrap_err();
+    assert_eq!(e.0, CohortStatus::Io);
+    assert!(
+        e.1.contains("no database") && e.1.contains("cohort_engine_create"),
+        "{}",
+        e.1
+    );
+    assert!(!db.exists(), "a refused open created the database");
+    let h = create(&cfg).unwrap();
+    assert!(db.exists());
+    assert_eq!(unsafe { cohort_engine_close(h) }, CohortStatus::Ok);
+    let h = open(&cfg).unwrap();
+    assert_eq!(unsafe { cohort_engine_close(h) }, CohortStatus::Ok);
+    // A truncated database is refused by both, and stays as it is.
+    std::fs::remove_file(&db).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("cohort.db{suffix}")));
+    }
+    std::fs::write(&db, b"").unwrap();
+    for e in [open(&cfg).unwrap_err(), create(&cfg).unwrap_err()] {
+        assert_eq!(e.0, CohortStatus::Io);
+        assert!(e.1.contains("empty"), "{}", e.1);
+    }
+    assert_eq!(std::fs::metadata(&db).unwrap().len(), 0);
+}
+
+#[test]
 fn threads_share_an_engine_and_keep_their_own_errors() {
     let fx = seeded();
     invite(&fx, OWNER, "1042", "t@acme.example", "\"all\"", 0).unwrap();
@@ -921,6 +966,7 @@ fn the_header_declares_every_status_with_its_number() {
     );
     for f in [
         "cohort_engine_open",
+        "cohort_engine_create",
         "cohort_permission_check",
         "cohort_string_free",
     ] {

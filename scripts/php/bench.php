@@ -42,7 +42,7 @@ chmod("$dir/keys/k1.key", 0600);
 file_put_contents("$dir/cohort.toml", "synchronous = \"normal\"\n[keys]\ncurrent = \"k1\"\ndir = \"keys\"\n");
 register_shutdown_function(static fn () => exec('rm -rf ' . escapeshellarg($dir)));
 
-$c = Engine::open("$dir/cohort.toml");
+$c = Engine::create("$dir/cohort.toml");
 $t0 = hrtime(true);
 $lookups = [];
 $tokens = [];

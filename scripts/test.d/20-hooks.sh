@@ -10,14 +10,14 @@ set -uo pipefail
 ROOT="${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
 cd "$ROOT" || exit 1
 TMP="$(mktemp -d "${COHORT_TEST_TMP:-/tmp}/hooks.XXXXXX")"
-COHORT=target/release/cohort
+COHORT="${CARGO_TARGET_DIR:-$ROOT/target}/release/cohort"
 if [ ! -x "$COHORT" ]; then
     cargo build --release --locked -p cohort-cli || exit 1
 fi
 # No config: the commands must not need one.
 unset COHORT_CONFIG
 cd "$TMP" || exit 1
-C="$ROOT/$COHORT"
+C="$COHORT"
 H="$ROOT/hooks"
 NOW=2026-11-29T10:00:00Z
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C ABI and the PHP binding:
 #   1. cohort.h and cohort_php.h regenerated with the pinned cbindgen must equal the committed ones;
-#   2. libcohort.so / libcohort.a built with the test-panic export;
+#   2. libcohort.so / libcohort.a as shipped (target/release), and a variant with the test-panic
+#      export in a target directory of its own (target/test-panic), which only the panic tests load;
 #   3. tests/c/abi_test.c compiled with gcc against cohort.h, run under valgrind (no error, no
 #      leak), and linked statically once;
 #   4. the PHP tests in scripts/php/tests with php-cli (FFI), also with FFI off and preloaded;
@@ -52,13 +53,21 @@ headers_match() {
 check "headers regenerate unchanged (cbindgen $CBINDGEN_VERSION)" headers_match
 
 # ---------- 2. the library ----------
-if ! cargo build -p cohort-ffi --release --locked --features test-panic; then
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+if ! cargo build -p cohort-ffi --release --locked; then
     echo "FAIL building libcohort"
     exit 1
 fi
-LIBDIR="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+if ! cargo build -p cohort-ffi --release --locked --features test-panic --target-dir "$TARGET/test-panic"; then
+    echo "FAIL building libcohort with the test-panic export"
+    exit 1
+fi
+LIBDIR="$TARGET/release"
 LIB="$LIBDIR/libcohort.so"
+PANIC_LIBDIR="$TARGET/test-panic/release"
 export COHORT_LIBRARY="$LIB"
+check "the shipped libcohort.so exports no test-only function" \
+    bash -c "! nm -D --defined-only '$LIB' | grep -q cohort_test_panic"
 
 # A fresh Cohort directory: DIR/cohort.toml, DIR/keys/k1.key (mode 600).
 new_config() {
@@ -73,7 +82,7 @@ ensure_pkg gcc gcc
 ensure_pkg valgrind valgrind
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -pedantic -DCOHORT_TEST_PANIC -I ffi/include)
 c_under_valgrind() {
-    gcc "${CFLAGS[@]}" tests/c/abi_test.c -L "$LIBDIR" -lcohort -Wl,-rpath,"$LIBDIR" \
+    gcc "${CFLAGS[@]}" tests/c/abi_test.c -L "$PANIC_LIBDIR" -lcohort -Wl,-rpath,"$PANIC_LIBDIR" \
         -o "$TMP/abi_test" || return 1
     new_config "$TMP/c"
     valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
@@ -81,7 +90,7 @@ c_under_valgrind() {
 }
 check "C program against cohort.h under valgrind: no errors, no leaks" c_under_valgrind
 c_static() {
-    gcc "${CFLAGS[@]}" tests/c/abi_test.c "$LIBDIR/libcohort.a" -lstdc++ -lpthread -ldl -lm \
+    gcc "${CFLAGS[@]}" tests/c/abi_test.c "$PANIC_LIBDIR/libcohort.a" -lstdc++ -lpthread -ldl -lm \
         -o "$TMP/abi_test_static" || return 1
     new_config "$TMP/c-static"
     "$TMP/abi_test_static" "$TMP/c-static/cohort.toml"
@@ -110,9 +119,11 @@ php_lint() {
     done
 }
 check "PHP files parse" php_lint
-for t in flow misuse memory header package; do
+for t in flow memory header package; do
     check "php $t test" php "scripts/php/tests/${t}_test.php"
 done
+# The misuse test also provokes a panic, through the test-panic variant of the library.
+check "php misuse test" env COHORT_LIBRARY="$PANIC_LIBDIR/libcohort.so" php scripts/php/tests/misuse_test.php
 check "php without the FFI extension (php -n)" php -n scripts/php/tests/no_ffi_test.php
 check "php with ffi.enable=0" php -d ffi.enable=0 scripts/php/tests/no_ffi_test.php
 # PHP-FPM's way, where ffi.enable=preload: the scope comes from ffi.preload (any user) ...

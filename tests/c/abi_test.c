@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     CHECK(strcmp(cohort_status_name(COHORT_STATUS_TOKEN_EXPIRED), "token_expired") == 0);
     CHECK(cohort_library_input_limit() == COHORT_DEFAULT_INPUT_LIMIT);
 
-    CHECK(cohort_engine_open(S(argv[1]), &e) == COHORT_STATUS_OK);
+    CHECK(cohort_engine_create(S(argv[1]), &e) == COHORT_STATUS_OK);
     if (e == NULL) {
         fprintf(stderr, "cannot open %s\n", argv[1]);
         return 1;

@@ -38,7 +38,7 @@ int main(int argc, char **argv) {
     }
     CohortEngine *e = NULL;
     char *json = NULL;
-    if (cohort_engine_open(S(argv[1]), &e) != COHORT_STATUS_OK) fail("open");
+    if (cohort_engine_create(S(argv[1]), &e) != COHORT_STATUS_OK) fail("create");
     if (cohort_account_upsert(e, S("1042"), S("Acme Ltd"), S("owner@acme.example"), &json))
         fail("account");
     cohort_string_free(json);

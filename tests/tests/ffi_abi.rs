@@ -71,6 +71,7 @@ api! {
     cohort_library_input_limit: fn() -> usize;
     cohort_test_panic: fn() -> i32;
     cohort_engine_open: fn(*const c_char, usize, *mut Handle) -> i32;
+    cohort_engine_create: fn(*const c_char, usize, *mut Handle) -> i32;
     cohort_engine_close: fn(Handle) -> i32;
     cohort_account_upsert: fn(Handle, *const c_char, usize, *const c_char, usize, *const c_char, usize, Out) -> i32;
     cohort_account_get: fn(Handle, *const c_char, usize, Out) -> i32;
@@ -107,11 +108,14 @@ api! {
     cohort_audit_query: fn(Handle, *const c_char, usize, Out) -> i32;
 }
 
-/// Builds the shared library once per test process and returns its path.
+/// Builds the shared library with the test-only `cohort_test_panic` export once per test process,
+/// into a target directory of its own (`<target>/test-panic`), so that the
+/// `<target>/release/libcohort.so` that ships never carries it; returns its path.
 fn library_path() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let dir = target_dir().join("test-panic");
         let status = std::process::Command::new(cargo)
             .current_dir(workspace_root())
             .args([
@@ -122,11 +126,13 @@ fn library_path() -> &'static Path {
                 "--locked",
                 "--features",
                 "test-panic",
+                "--target-dir",
             ])
+            .arg(&dir)
             .status()
             .expect("run cargo build for cohort-ffi");
         assert!(status.success(), "building libcohort.so failed");
-        let path = target_dir().join("release").join("libcohort.so");
+        let path = dir.join("release").join("libcohort.so");
         assert!(path.is_file(), "{} was not built", path.display());
         path
     })
@@ -199,7 +205,7 @@ impl Panel {
             cohort_core::config::template("k1"),
         )
         .unwrap();
-        let h = open(&dir.path().join("cohort.toml")).expect("open");
+        let h = create(&dir.path().join("cohort.toml")).expect("create");
         Panel { dir, h }
     }
 
@@ -269,9 +275,20 @@ impl Drop for Panel {
 }
 
 fn open(config: &Path) -> Result<Handle, (i32, String)> {
+    open_with(api().cohort_engine_open, config)
+}
+
+fn create(config: &Path) -> Result<Handle, (i32, String)> {
+    open_with(api().cohort_engine_create, config)
+}
+
+fn open_with(
+    f: unsafe extern "C" fn(*const c_char, usize, *mut Handle) -> i32,
+    config: &Path,
+) -> Result<Handle, (i32, String)> {
     let p = config.to_str().unwrap();
     let mut h: Handle = null_mut();
-    match unsafe { (api().cohort_engine_open)(p.as_ptr().cast(), p.len(), &mut h) } {
+    match unsafe { f(p.as_ptr().cast(), p.len(), &mut h) } {
         OK => Ok(h),
         st => {
             assert!(h.is_null());

@@ -40,7 +40,7 @@ impl Fixture {
         let mut cfg = config_in(dir.path());
         tune(&mut cfg);
         let clock = ManualClock::new(T0);
-        let engine = Engine::open_with_clock(cfg, Arc::new(clock.clone())).expect("open engine");
+        let engine = Engine::create_with_clock(cfg, Arc::new(clock.clone())).expect("open engine");
         engine
             .upsert_account(ACCOUNT, ACCOUNT_NAME, OWNER)
             .expect("account");

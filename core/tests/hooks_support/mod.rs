@@ -79,7 +79,7 @@ impl HookedEngine {
         cfg.hooks = Some(hooks_config(hooks_dir));
         tune(&mut cfg);
         let clock = ManualClock::new(T0);
-        let engine = Engine::open_with_clock(cfg, Arc::new(clock.clone())).expect("engine");
+        let engine = Engine::create_with_clock(cfg, Arc::new(clock.clone())).expect("engine");
         HookedEngine { dir, clock, engine }
     }
 }

@@ -50,12 +50,29 @@ final class Engine
         $this->expiresAddr = \FFI::addr($this->expires);
     }
 
-    /** Opens the engine of a config file (the cohort.toml that `cohort init` writes). */
+    /**
+     * Opens the engine of a config file (the cohort.toml that `cohort init` writes). The
+     * database must exist: a missing, empty or foreign file throws StorageException.
+     */
     public static function open(string $configPath, ?string $library = null): self
+    {
+        return self::openWith('cohort_engine_open', $configPath, $library);
+    }
+
+    /**
+     * Like open(), but creates the database when its path does not exist yet (a panel's
+     * installer; `cohort init` does the same from the shell).
+     */
+    public static function create(string $configPath, ?string $library = null): self
+    {
+        return self::openWith('cohort_engine_create', $configPath, $library);
+    }
+
+    private static function openWith(string $function, string $configPath, ?string $library): self
     {
         $ffi = Library::ffi($library);
         $handle = $ffi->new('CohortEngine *');
-        $status = $ffi->cohort_engine_open($configPath, \strlen($configPath), \FFI::addr($handle));
+        $status = $ffi->$function($configPath, \strlen($configPath), \FFI::addr($handle));
         if ($status !== 0) {
             throw Status::exception($status, self::lastError($ffi));
         }

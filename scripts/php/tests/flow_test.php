@@ -9,7 +9,7 @@ require __DIR__ . '/harness.php';
 use Cohort\Engine;
 
 $config = fixture();
-$c = Engine::open($config);
+$c = Engine::create($config);
 T::eq(Engine::version(), Cohort\Library::version(), 'version');
 T::ok(preg_match('/^\d+\.\d+\.\d+$/', Engine::version()) === 1, 'version looks like x.y.z');
 

@@ -17,7 +17,7 @@ use Cohort\Exception\NotFoundException;
 const CALLS = 100_000;
 const WARMUP = 10_000;
 
-$c = Engine::open(fixture());
+$c = Engine::create(fixture());
 $owner = 'owner@acme.example';
 $c->upsertAccount('1042', 'Acme Ltd', $owner);
 $inv = $c->invite($owner, '1042', 'bo@acme.example', ['invoices', 'tickets']);

@@ -16,7 +16,7 @@ use Cohort\Library;
 use Cohort\Status;
 
 $config = fixture("max_pending_invites = 3\n");
-$c = Engine::open($config);
+$c = Engine::create($config);
 $owner = 'owner@acme.example';
 $c->upsertAccount('1042', 'Acme Ltd', $owner);
 $c->upsertUser('u@acme.example', 'Uma');

@@ -14,7 +14,7 @@ use Cohort\Library;
 
 T::eq('preload', ini_get('ffi.enable'), 'ffi.enable=preload');
 T::ok(FFI::scope(Library::SCOPE) instanceof FFI, 'the COHORT scope was preloaded');
-$c = Engine::open(fixture());
+$c = Engine::create(fixture());
 T::eq('scope', Library::source(), 'the engine uses the preloaded scope');
 $c->upsertAccount('1042', 'Acme Ltd', 'owner@acme.example');
 T::eq(true, $c->check('owner@acme.example', '1042', 'invoices'), 'calls work');
