@@ -138,7 +138,7 @@ pub fn run() -> Result<()> {
     for key in ["managedomains", "tickets"] {
         println!(
             "check {CARA} {key}: {}",
-            if engine.check(CARA, ACCOUNT, key)? {
+            if engine.check(ACCOUNT, CARA, key)? {
                 "allowed"
             } else {
                 "not allowed"

@@ -604,7 +604,7 @@ fn operate(engine: &Engine, command: Command, json: bool) -> Outcome {
             email,
             key,
         } => {
-            let allowed = engine.check(&email, &account, &key)?;
+            let allowed = engine.check(&account, &email, &key)?;
             if json {
                 output::json(&serde_json::json!({ "allowed": allowed }));
             } else {
@@ -662,7 +662,7 @@ fn operate(engine: &Engine, command: Command, json: bool) -> Outcome {
             by,
         } => team_cmd::notify(engine, &account, &email, &kinds, by, json)?,
         Command::Leave { account, email } => {
-            engine.leave(&email, &account)?;
+            engine.leave(&account, &email)?;
             if json {
                 output::json(
                     &serde_json::json!({ "left": { "account": account, "email": email } }),

@@ -267,16 +267,16 @@ impl Reads {
             .unwrap();
         assert_eq!(rows as usize, total);
         assert!(engine
-            .check(&user_email(7, 0), &account_id(7), "orders")
+            .check(&account_id(7), &user_email(7, 0), "orders")
             .unwrap());
         assert!(engine
-            .check(&user_email(7, 1), &account_id(7), "invoices")
+            .check(&account_id(7), &user_email(7, 1), "invoices")
             .unwrap());
         assert!(!engine
-            .check(&user_email(7, 1), &account_id(7), "domains")
+            .check(&account_id(7), &user_email(7, 1), "domains")
             .unwrap());
         assert!(!engine
-            .check(&user_email(7, 1), &account_id(8), "invoices")
+            .check(&account_id(8), &user_email(7, 1), "invoices")
             .unwrap());
 
         // A spread of (user, account) pairs across the whole database, members and strangers.
@@ -319,7 +319,7 @@ fn reads_on_big_database<M: Measurement>(c: &mut Criterion<M>, r: &Reads, clock:
             let (u, a) = &pairs[n % pairs.len()];
             n += 1;
             engine
-                .check(black_box(u), black_box(a), "invoices")
+                .check(black_box(a), black_box(u), "invoices")
                 .unwrap()
         })
     });
@@ -330,7 +330,7 @@ fn reads_on_big_database<M: Measurement>(c: &mut Criterion<M>, r: &Reads, clock:
             n += 1;
             let (a, i) = (k / PER_ACCOUNT, k % PER_ACCOUNT);
             engine
-                .check(&user_email(a, i), &account_id(a), "invoices")
+                .check(&account_id(a), &user_email(a, i), "invoices")
                 .unwrap()
         })
     });

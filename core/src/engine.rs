@@ -1200,7 +1200,7 @@ impl Engine {
     /// Whether `user_email` holds permission `key` on `account`. The owner and members with all
     /// permissions hold every key. Unknown keys are an error (a typo in the panel must not pass
     /// silently as "denied"); unknown users or accounts simply hold nothing.
-    pub fn check(&self, user_email: &str, account: &str, key: &str) -> Result<bool> {
+    pub fn check(&self, account: &str, user_email: &str, key: &str) -> Result<bool> {
         if !self.catalogue.contains(key) {
             return Err(Error::UnknownPermission {
                 key: key.into(),

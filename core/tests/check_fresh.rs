@@ -48,54 +48,54 @@ fn another_connection_change_is_seen_at_once() {
             ("invoices", "tickets")
         };
         // Warm the memo of `a` with the current answers.
-        assert!(a.check(MEMBER, ACCOUNT, off).unwrap(), "round {round}");
-        assert!(!a.check(MEMBER, ACCOUNT, on).unwrap(), "round {round}");
+        assert!(a.check(ACCOUNT, MEMBER, off).unwrap(), "round {round}");
+        assert!(!a.check(ACCOUNT, MEMBER, on).unwrap(), "round {round}");
         b.set_permissions(OWNER, ACCOUNT, MEMBER, &keys(&b, &[on]))
             .unwrap();
         assert!(
-            a.check(MEMBER, ACCOUNT, on).unwrap(),
+            a.check(ACCOUNT, MEMBER, on).unwrap(),
             "round {round}: stale deny after grant"
         );
         assert!(
-            !a.check(MEMBER, ACCOUNT, off).unwrap(),
+            !a.check(ACCOUNT, MEMBER, off).unwrap(),
             "round {round}: stale allow after removal"
         );
     }
     b.revoke(OWNER, ACCOUNT, MEMBER).unwrap();
     assert!(
-        !a.check(MEMBER, ACCOUNT, "invoices").unwrap(),
+        !a.check(ACCOUNT, MEMBER, "invoices").unwrap(),
         "stale allow after revoke"
     );
-    assert!(!a.check(MEMBER, ACCOUNT, "tickets").unwrap());
+    assert!(!a.check(ACCOUNT, MEMBER, "tickets").unwrap());
 }
 
 #[test]
 fn own_writes_are_seen_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let a = setup(dir.path());
-    assert!(a.check(MEMBER, ACCOUNT, "invoices").unwrap());
+    assert!(a.check(ACCOUNT, MEMBER, "invoices").unwrap());
     assert!(
-        a.check("MEMBER@Acme.Example ", ACCOUNT, "invoices")
+        a.check(ACCOUNT, "MEMBER@Acme.Example ", "invoices")
             .unwrap(),
         "emails compare case-insensitively"
     );
     a.set_permissions(OWNER, ACCOUNT, MEMBER, &Permissions::All)
         .unwrap();
-    assert!(a.check(MEMBER, ACCOUNT, "orders").unwrap());
+    assert!(a.check(ACCOUNT, MEMBER, "orders").unwrap());
     a.transfer_ownership(OWNER, ACCOUNT, MEMBER).unwrap();
     a.set_permissions(MEMBER, ACCOUNT, OWNER, &keys(&a, &["tickets"]))
         .unwrap();
     assert!(
-        !a.check(OWNER, ACCOUNT, "orders").unwrap(),
+        !a.check(ACCOUNT, OWNER, "orders").unwrap(),
         "former owner lost keys"
     );
     assert!(
-        a.check(MEMBER, ACCOUNT, "orders").unwrap(),
+        a.check(ACCOUNT, MEMBER, "orders").unwrap(),
         "new owner holds every key"
     );
-    assert!(!a.check("nobody@acme.example", ACCOUNT, "orders").unwrap());
-    assert!(!a.check(MEMBER, "no-such-account", "orders").unwrap());
-    assert!(!a.check("not an email", ACCOUNT, "orders").unwrap());
+    assert!(!a.check(ACCOUNT, "nobody@acme.example", "orders").unwrap());
+    assert!(!a.check("no-such-account", MEMBER, "orders").unwrap());
+    assert!(!a.check(ACCOUNT, "not an email", "orders").unwrap());
 }
 
 const CHILD_ENV: &str = "COHORT_CHECK_FRESH_CHILD";
@@ -142,22 +142,22 @@ fn another_process_change_is_seen_at_once() {
         } else {
             ("invoices", "tickets")
         };
-        assert!(a.check(MEMBER, ACCOUNT, off).unwrap(), "round {round}");
-        assert!(!a.check(MEMBER, ACCOUNT, on).unwrap(), "round {round}");
+        assert!(a.check(ACCOUNT, MEMBER, off).unwrap(), "round {round}");
+        assert!(!a.check(ACCOUNT, MEMBER, on).unwrap(), "round {round}");
         run_child(on);
         assert!(
-            a.check(MEMBER, ACCOUNT, on).unwrap(),
+            a.check(ACCOUNT, MEMBER, on).unwrap(),
             "round {round}: stale deny after another process granted"
         );
         assert!(
-            !a.check(MEMBER, ACCOUNT, off).unwrap(),
+            !a.check(ACCOUNT, MEMBER, off).unwrap(),
             "round {round}: stale allow after another process removed"
         );
     }
     run_child("revoke");
     assert!(
-        !a.check(MEMBER, ACCOUNT, "tickets").unwrap(),
+        !a.check(ACCOUNT, MEMBER, "tickets").unwrap(),
         "stale allow after another process revoked"
     );
-    assert!(!a.check(MEMBER, ACCOUNT, "invoices").unwrap());
+    assert!(!a.check(ACCOUNT, MEMBER, "invoices").unwrap());
 }

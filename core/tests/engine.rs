@@ -977,11 +977,11 @@ fn accept_by_any_login_when_bind_email_is_off() {
     assert_eq!(inv.email.as_str(), "dev@acme.example");
     assert!(f
         .engine
-        .check("eve@acme.example", ACCOUNT, "tickets")
+        .check(ACCOUNT, "eve@acme.example", "tickets")
         .unwrap());
     assert!(!f
         .engine
-        .check("dev@acme.example", ACCOUNT, "tickets")
+        .check(ACCOUNT, "dev@acme.example", "tickets")
         .unwrap());
 
     // A login that is already a member cannot take a second invite's place.
@@ -1162,11 +1162,11 @@ fn set_permissions_replaces_a_members_set() {
     assert_eq!(f.engine.members(ACCOUNT).unwrap()[1], m);
     assert!(f
         .engine
-        .check("dev@acme.example", ACCOUNT, "orders")
+        .check(ACCOUNT, "dev@acme.example", "orders")
         .unwrap());
     assert!(!f
         .engine
-        .check("dev@acme.example", ACCOUNT, "invoices")
+        .check(ACCOUNT, "dev@acme.example", "invoices")
         .unwrap());
     let a = last_audit(&f);
     assert_eq!(a.action, "member.permissions");
@@ -1258,7 +1258,7 @@ fn revoke_removes_access_but_keeps_the_login_and_other_memberships() {
     assert_eq!(f.engine.members(ACCOUNT).unwrap().len(), 1);
     assert!(!f
         .engine
-        .check("dev@acme.example", ACCOUNT, "tickets")
+        .check(ACCOUNT, "dev@acme.example", "tickets")
         .unwrap());
     assert_eq!(f.engine.user("dev@acme.example").unwrap(), login);
     let roles = f.engine.accounts_of("dev@acme.example").unwrap();
@@ -1266,7 +1266,7 @@ fn revoke_removes_access_but_keeps_the_login_and_other_memberships() {
     assert_eq!(roles[0].account_id, "2001");
     assert!(f
         .engine
-        .check("dev@acme.example", "2001", "tickets")
+        .check("2001", "dev@acme.example", "tickets")
         .unwrap());
     let a = last_audit(&f);
     assert_eq!(a.action, "member.revoke");
@@ -1399,14 +1399,14 @@ fn check_owner_and_all_hold_every_key() {
         "13 WHMCS keys, users, and one configured key"
     );
     for key in &every {
-        assert!(f.engine.check(OWNER, ACCOUNT, key).unwrap(), "owner {key}");
+        assert!(f.engine.check(ACCOUNT, OWNER, key).unwrap(), "owner {key}");
         assert!(
-            f.engine.check("ALL@acme.example", ACCOUNT, key).unwrap(),
+            f.engine.check(ACCOUNT, "ALL@acme.example", key).unwrap(),
             "all {key}"
         );
         let expected = key == "invoices" || key == "reports";
         assert_eq!(
-            f.engine.check("some@acme.example", ACCOUNT, key).unwrap(),
+            f.engine.check(ACCOUNT, "some@acme.example", key).unwrap(),
             expected,
             "some {key}"
         );
@@ -1414,14 +1414,14 @@ fn check_owner_and_all_hold_every_key() {
     // Nobody else holds anything here.
     assert!(!f
         .engine
-        .check("ghost@acme.example", ACCOUNT, "invoices")
+        .check(ACCOUNT, "ghost@acme.example", "invoices")
         .unwrap());
-    assert!(!f.engine.check("not an email", ACCOUNT, "invoices").unwrap());
-    assert!(!f.engine.check(OWNER, "9999", "invoices").unwrap());
+    assert!(!f.engine.check(ACCOUNT, "not an email", "invoices").unwrap());
+    assert!(!f.engine.check("9999", OWNER, "invoices").unwrap());
     f.engine
         .upsert_account("2001", "Beta", "beta@beta.example")
         .unwrap();
-    assert!(!f.engine.check(OWNER, "2001", "invoices").unwrap());
+    assert!(!f.engine.check("2001", OWNER, "invoices").unwrap());
 }
 
 #[test]
@@ -1429,7 +1429,7 @@ fn check_refuses_an_unknown_key() {
     let f = Fixture::new();
     for key in ["billing", "", "Invoices", " invoices"] {
         let e = f.refused(ErrorCode::UnknownPermission, |e| {
-            e.check(OWNER, ACCOUNT, key)
+            e.check(ACCOUNT, OWNER, key)
         });
         assert!(e.to_string().contains("profile, contacts"), "{e}");
     }

@@ -119,44 +119,44 @@ fn check_sees_every_commit_from_this_and_other_engines() {
     // Answers read (and perhaps remembered) before each change must not outlive it.
     assert!(f
         .engine
-        .check("dev@acme.example", ACCOUNT, "tickets")
+        .check(ACCOUNT, "dev@acme.example", "tickets")
         .unwrap());
-    assert!(other.check("dev@acme.example", ACCOUNT, "tickets").unwrap());
+    assert!(other.check(ACCOUNT, "dev@acme.example", "tickets").unwrap());
 
     other
         .set_permissions(OWNER, ACCOUNT, "dev@acme.example", &keys(&["invoices"]))
         .unwrap();
     assert!(!f
         .engine
-        .check("dev@acme.example", ACCOUNT, "tickets")
+        .check(ACCOUNT, "dev@acme.example", "tickets")
         .unwrap());
     assert!(f
         .engine
-        .check("dev@acme.example", ACCOUNT, "invoices")
+        .check(ACCOUNT, "dev@acme.example", "invoices")
         .unwrap());
     assert!(other
-        .check("dev@acme.example", ACCOUNT, "invoices")
+        .check(ACCOUNT, "dev@acme.example", "invoices")
         .unwrap());
 
     f.engine.revoke(OWNER, ACCOUNT, "dev@acme.example").unwrap();
     assert!(!f
         .engine
-        .check("dev@acme.example", ACCOUNT, "invoices")
+        .check(ACCOUNT, "dev@acme.example", "invoices")
         .unwrap());
     assert!(!other
-        .check("dev@acme.example", ACCOUNT, "invoices")
+        .check(ACCOUNT, "dev@acme.example", "invoices")
         .unwrap());
 
     // A stranger's "no" is not remembered past the accept that makes them a member.
-    assert!(!other.check("new@acme.example", ACCOUNT, "emails").unwrap());
+    assert!(!other.check(ACCOUNT, "new@acme.example", "emails").unwrap());
     let sent = f.invite("new@acme.example", &Permissions::All);
     f.engine
         .accept_register(&sent.token, "new@acme.example", "New")
         .unwrap();
-    assert!(other.check("NEW@acme.example", ACCOUNT, "emails").unwrap());
+    assert!(other.check(ACCOUNT, "NEW@acme.example", "emails").unwrap());
     assert!(f
         .engine
-        .check("new@acme.example", ACCOUNT, "emails")
+        .check(ACCOUNT, "new@acme.example", "emails")
         .unwrap());
 
     // Ownership moves: the new owner holds every key at once, on both engines.
@@ -166,8 +166,8 @@ fn check_sees_every_commit_from_this_and_other_engines() {
     other
         .set_permissions("new@acme.example", ACCOUNT, OWNER, &keys(&["profile"]))
         .unwrap();
-    assert!(!f.engine.check(OWNER, ACCOUNT, "emails").unwrap());
-    assert!(f.engine.check(OWNER, ACCOUNT, "profile").unwrap());
+    assert!(!f.engine.check(ACCOUNT, OWNER, "emails").unwrap());
+    assert!(f.engine.check(ACCOUNT, OWNER, "profile").unwrap());
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn check_sees_commits_from_another_process() {
     f.member("dev@acme.example", &Permissions::All);
     assert!(f
         .engine
-        .check("dev@acme.example", ACCOUNT, "orders")
+        .check(ACCOUNT, "dev@acme.example", "orders")
         .unwrap());
     let c = rusqlite::Connection::open(&f.engine.config().database).unwrap();
     c.execute(
@@ -188,11 +188,11 @@ fn check_sees_commits_from_another_process() {
     .unwrap();
     assert!(!f
         .engine
-        .check("dev@acme.example", ACCOUNT, "orders")
+        .check(ACCOUNT, "dev@acme.example", "orders")
         .unwrap());
     assert!(f
         .engine
-        .check("dev@acme.example", ACCOUNT, "tickets")
+        .check(ACCOUNT, "dev@acme.example", "tickets")
         .unwrap());
 }
 
@@ -214,25 +214,25 @@ fn check_follows_writes_on_an_in_memory_database() {
         )
         .unwrap();
     assert!(!engine
-        .check("dev@acme.example", ACCOUNT, "tickets")
+        .check(ACCOUNT, "dev@acme.example", "tickets")
         .unwrap());
     engine
         .accept_register(&sent.token, "dev@acme.example", "Dev")
         .unwrap();
     assert!(engine
-        .check("dev@acme.example", ACCOUNT, "tickets")
+        .check(ACCOUNT, "dev@acme.example", "tickets")
         .unwrap());
     engine
         .set_permissions(OWNER, ACCOUNT, "dev@acme.example", &keys(&["invoices"]))
         .unwrap();
     assert!(!engine
-        .check("dev@acme.example", ACCOUNT, "tickets")
+        .check(ACCOUNT, "dev@acme.example", "tickets")
         .unwrap());
     assert!(engine
-        .check("dev@acme.example", ACCOUNT, "invoices")
+        .check(ACCOUNT, "dev@acme.example", "invoices")
         .unwrap());
     engine.revoke(OWNER, ACCOUNT, "dev@acme.example").unwrap();
     assert!(!engine
-        .check("dev@acme.example", ACCOUNT, "invoices")
+        .check(ACCOUNT, "dev@acme.example", "invoices")
         .unwrap());
 }

@@ -191,15 +191,15 @@ fn an_open_engine_holds_sqlites_shared_lock_on_the_shm_file() {
         f.engine.check_memo_watches_wal_index(),
         "check's memo fell back to PRAGMA data_version on a file database"
     );
-    assert!(f.engine.check(OWNER, ACCOUNT, "invoices").unwrap());
+    assert!(f.engine.check(ACCOUNT, OWNER, "invoices").unwrap());
     assert!(
-        f.engine.check(OWNER, ACCOUNT, "invoices").unwrap(),
+        f.engine.check(ACCOUNT, OWNER, "invoices").unwrap(),
         "memo hit"
     );
     holds_dms("after check");
     // Another engine in the same process opening and closing must leave it in place too.
     let other = f.reopen();
-    assert!(other.check(OWNER, ACCOUNT, "tickets").unwrap());
+    assert!(other.check(ACCOUNT, OWNER, "tickets").unwrap());
     drop(other);
     holds_dms("after a second engine closed");
     f.member("dev@acme.example", &keys(&["invoices"]));
@@ -267,8 +267,8 @@ fn reads_go_on_while_another_process_holds_the_write_lock() {
         let e = Engine::open_with_clock(cfg.clone(), std::sync::Arc::new(f.clock.clone()))
             .expect("open while another process holds the write lock");
         // ... and every read answers from the last commit, not BUSY.
-        assert!(e.check("dev@acme.example", ACCOUNT, "invoices").unwrap());
-        assert!(!e.check("dev@acme.example", ACCOUNT, "tickets").unwrap());
+        assert!(e.check(ACCOUNT, "dev@acme.example", "invoices").unwrap());
+        assert!(!e.check(ACCOUNT, "dev@acme.example", "tickets").unwrap());
         assert_eq!(e.members(ACCOUNT).unwrap().len(), 2);
         assert_eq!(e.pending(ACCOUNT).unwrap().len(), 1);
         assert_eq!(
@@ -280,7 +280,7 @@ fn reads_go_on_while_another_process_holds_the_write_lock() {
         assert!(e.inspect(&sent.token).unwrap().valid);
         assert!(f
             .engine
-            .check("dev@acme.example", ACCOUNT, "invoices")
+            .check(ACCOUNT, "dev@acme.example", "invoices")
             .unwrap());
         // A write waits busy_timeout_ms and then says so, and changes nothing.
         let err = e.upsert_user("late@acme.example", None, None).unwrap_err();

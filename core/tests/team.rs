@@ -268,8 +268,8 @@ fn inviter_rate_limit_spans_accounts() {
 #[test]
 fn a_member_leaves_and_keeps_the_login() {
     let f = team();
-    f.engine.leave(JUNIOR, ACCOUNT).unwrap();
-    assert!(!f.engine.check(JUNIOR, ACCOUNT, "tickets").unwrap());
+    f.engine.leave(ACCOUNT, JUNIOR).unwrap();
+    assert!(!f.engine.check(ACCOUNT, JUNIOR, "tickets").unwrap());
     assert_eq!(f.engine.user(JUNIOR).unwrap().email.as_str(), JUNIOR);
     assert!(f.engine.accounts_of(JUNIOR).unwrap().is_empty());
     let a = f.engine.audit(ACCOUNT, i64::MIN, 1).unwrap();
@@ -281,9 +281,9 @@ fn a_member_leaves_and_keeps_the_login() {
         ),
         ("member.leave", JUNIOR, Some("tickets"))
     );
-    f.refused(ErrorCode::NotFound, |e| e.leave(JUNIOR, ACCOUNT));
-    f.refused(ErrorCode::OwnerProtected, |e| e.leave(OWNER, ACCOUNT));
-    f.refused(ErrorCode::NotFound, |e| e.leave(JUNIOR, "9999"));
+    f.refused(ErrorCode::NotFound, |e| e.leave(ACCOUNT, JUNIOR));
+    f.refused(ErrorCode::OwnerProtected, |e| e.leave(ACCOUNT, OWNER));
+    f.refused(ErrorCode::NotFound, |e| e.leave("9999", JUNIOR));
 }
 
 // ---------- contacts and recipients ----------
@@ -476,7 +476,7 @@ fn recipients_route_each_kind() {
     let inv = f.engine.recipients(ACCOUNT, NotifyKind::Invoice).unwrap();
     assert!(inv.iter().all(|r| r.source != "owner"), "{inv:?}");
     // A leaving member stops receiving.
-    f.engine.leave(JUNIOR, ACCOUNT).unwrap();
+    f.engine.leave(ACCOUNT, JUNIOR).unwrap();
     let sup = f.engine.recipients(ACCOUNT, NotifyKind::Support).unwrap();
     assert!(sup.is_empty(), "{sup:?}");
     assert_eq!(
@@ -638,17 +638,17 @@ end)"#,
     f.member(JUNIOR, &keys(&["tickets"]));
     f.member(PEER, &keys(&["tickets"]));
     let before = f.dump();
-    let e = f.engine.leave(JUNIOR, ACCOUNT).unwrap_err();
+    let e = f.engine.leave(ACCOUNT, JUNIOR).unwrap_err();
     assert_eq!(e.code(), ErrorCode::HookDenied);
     assert!(e.to_string().contains("handover"), "{e}");
     assert!(
-        f.engine.check(JUNIOR, ACCOUNT, "tickets").unwrap(),
+        f.engine.check(ACCOUNT, JUNIOR, "tickets").unwrap(),
         "still a member"
     );
     let after = f.dump();
     assert_eq!(after.len(), before.len() + 1, "only the denial is recorded");
     let a = f.engine.audit(ACCOUNT, i64::MIN, 1).unwrap();
     assert_eq!(a[0].action, "hook.deny");
-    f.engine.leave(PEER, ACCOUNT).unwrap();
-    assert!(!f.engine.check(PEER, ACCOUNT, "tickets").unwrap());
+    f.engine.leave(ACCOUNT, PEER).unwrap();
+    assert!(!f.engine.check(ACCOUNT, PEER, "tickets").unwrap());
 }

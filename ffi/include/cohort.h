@@ -19,7 +19,7 @@
 /**
  * Minor version of this library.
  */
-#define COHORT_VERSION_MINOR 1
+#define COHORT_VERSION_MINOR 2
 
 /**
  * Patch version of this library.
@@ -597,10 +597,10 @@ CohortStatus cohort_member_revoke(const struct CohortEngine *engine,
  * nothing. An unknown key is `COHORT_STATUS_UNKNOWN_PERMISSION` (a typo must not read as "no").
  */
 CohortStatus cohort_permission_check(const struct CohortEngine *engine,
-                                     const char *email,
-                                     size_t email_len,
                                      const char *account_id,
                                      size_t account_id_len,
+                                     const char *email,
+                                     size_t email_len,
                                      const char *key,
                                      size_t key_len,
                                      bool *out_allowed);
@@ -629,10 +629,10 @@ CohortStatus cohort_audit_list(const struct CohortEngine *engine,
  * other memberships remain.
  */
 CohortStatus cohort_member_leave(const struct CohortEngine *engine,
-                                 const char *email,
-                                 size_t email_len,
                                  const char *account_id,
-                                 size_t account_id_len);
+                                 size_t account_id_len,
+                                 const char *email,
+                                 size_t email_len);
 
 /**
  * The contacts of an account. `*out_json`: `[Contact, …]` where Contact is `{"id","account_id",

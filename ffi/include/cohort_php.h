@@ -216,10 +216,10 @@ CohortStatus cohort_member_revoke(const struct CohortEngine *engine,
                                   size_t email_len);
 
 CohortStatus cohort_permission_check(const struct CohortEngine *engine,
-                                     const char *email,
-                                     size_t email_len,
                                      const char *account_id,
                                      size_t account_id_len,
+                                     const char *email,
+                                     size_t email_len,
                                      const char *key,
                                      size_t key_len,
                                      bool *out_allowed);
@@ -235,10 +235,10 @@ CohortStatus cohort_audit_list(const struct CohortEngine *engine,
                                char **out_json);
 
 CohortStatus cohort_member_leave(const struct CohortEngine *engine,
-                                 const char *email,
-                                 size_t email_len,
                                  const char *account_id,
-                                 size_t account_id_len);
+                                 size_t account_id_len,
+                                 const char *email,
+                                 size_t email_len);
 
 CohortStatus cohort_contact_list(const struct CohortEngine *engine,
                                  const char *account_id,

@@ -89,21 +89,21 @@ pub unsafe extern "C" fn cohort_member_revoke(
 #[no_mangle]
 pub unsafe extern "C" fn cohort_permission_check(
     engine: *const CohortEngine,
-    email: *const c_char,
-    email_len: usize,
     account_id: *const c_char,
     account_id_len: usize,
+    email: *const c_char,
+    email_len: usize,
     key: *const c_char,
     key_len: usize,
     out_allowed: *mut bool,
 ) -> CohortStatus {
     const F: &str = "cohort_permission_check";
-    ffi_boundary!(F, [engine, email, account_id, key, out_allowed], {
+    ffi_boundary!(F, [engine, account_id, email, key, out_allowed], {
         let e = handle::get(F, engine)?;
-        let email = text(F, email, email_len, "email")?;
         let account = text(F, account_id, account_id_len, "account_id")?;
+        let email = text(F, email, email_len, "email")?;
         let key = text(F, key, key_len, "key")?;
-        let allowed = e.check(email, account, key)?;
+        let allowed = e.check(account, email, key)?;
         write_value(F, out_allowed, "out_allowed", allowed)
     })
 }

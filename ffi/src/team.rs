@@ -28,17 +28,17 @@ fn shaped<T: serde::de::DeserializeOwned>(
 #[no_mangle]
 pub unsafe extern "C" fn cohort_member_leave(
     engine: *const CohortEngine,
-    email: *const c_char,
-    email_len: usize,
     account_id: *const c_char,
     account_id_len: usize,
+    email: *const c_char,
+    email_len: usize,
 ) -> CohortStatus {
     const F: &str = "cohort_member_leave";
-    ffi_boundary!(F, [engine, email, account_id], {
+    ffi_boundary!(F, [engine, account_id, email], {
         let e = handle::get(F, engine)?;
-        let email = text(F, email, email_len, "email")?;
         let account = text(F, account_id, account_id_len, "account_id")?;
-        Ok(e.leave(email, account)?)
+        let email = text(F, email, email_len, "email")?;
+        Ok(e.leave(account, email)?)
     })
 }
 

@@ -129,12 +129,12 @@ fn invite(
     json_call(|out| unsafe { cohort_invite_create(fx.e(), a, al, c, cl, e, el, p, pl, ttl, out) })
 }
 
-fn check(fx: &Fixture, email: &str, acct: &str, key: &str) -> Result<bool, (CohortStatus, String)> {
-    let (e, el) = s(email);
+fn check(fx: &Fixture, acct: &str, email: &str, key: &str) -> Result<bool, (CohortStatus, String)> {
     let (a, al) = s(acct);
+    let (e, el) = s(email);
     let (k, kl) = s(key);
     let mut allowed = false;
-    let st = unsafe { cohort_permission_check(fx.e(), e, el, a, al, k, kl, &mut allowed) };
+    let st = unsafe { cohort_permission_check(fx.e(), a, al, e, el, k, kl, &mut allowed) };
     if st == CohortStatus::Ok {
         Ok(allowed)
     } else {
@@ -252,8 +252,8 @@ fn the_whole_flow_through_the_exports() {
     // Login, permissions, check.
     let u = json_call(|out| unsafe { cohort_user_login(fx.e(), e2, e2l, out) }).unwrap();
     assert!(u["last_login"].is_i64());
-    assert!(check(&fx, "books@acme.example", "1042", "invoices").unwrap());
-    assert!(!check(&fx, "books@acme.example", "1042", "domains").unwrap());
+    assert!(check(&fx, "1042", "books@acme.example", "invoices").unwrap());
+    assert!(!check(&fx, "1042", "books@acme.example", "domains").unwrap());
     let (o, ol) = s(OWNER);
     let (p, pl) = s(r#"["domains"]"#);
     let changed = json_call(|out| unsafe {
@@ -261,9 +261,9 @@ fn the_whole_flow_through_the_exports() {
     })
     .unwrap();
     assert_eq!(changed["permissions"], serde_json::json!(["domains"]));
-    assert!(check(&fx, "books@acme.example", "1042", "domains").unwrap());
-    assert!(!check(&fx, "books@acme.example", "1042", "invoices").unwrap());
-    assert!(check(&fx, OWNER, "1042", "orders").unwrap());
+    assert!(check(&fx, "1042", "books@acme.example", "domains").unwrap());
+    assert!(!check(&fx, "1042", "books@acme.example", "invoices").unwrap());
+    assert!(check(&fx, "1042", OWNER, "orders").unwrap());
     let accounts = json_call(|out| unsafe { cohort_user_accounts(fx.e(), e2, e2l, out) }).unwrap();
     assert_eq!(accounts[0]["account_name"], "Acme Ltd");
 
@@ -272,7 +272,7 @@ fn the_whole_flow_through_the_exports() {
         unsafe { cohort_member_revoke(fx.e(), o, ol, a, al, e2, e2l) },
         CohortStatus::Ok
     );
-    assert!(!check(&fx, "books@acme.example", "1042", "domains").unwrap());
+    assert!(!check(&fx, "1042", "books@acme.example", "domains").unwrap());
     assert_eq!(members(&fx, "1042").len(), 2);
     let still = json_call(|out| unsafe { cohort_user_get(fx.e(), e2, e2l, out) }).unwrap();
     assert_eq!(still["email"], "books@acme.example");
@@ -417,12 +417,12 @@ fn contacts_notifications_leave_and_audit_views() {
     let gone = json_call(|out| unsafe { cohort_contact_delete(fx.e(), o, ol, id, out) }).unwrap();
     assert_eq!(gone["id"], id);
     assert_eq!(
-        unsafe { cohort_member_leave(fx.e(), d, dl, a, al) },
+        unsafe { cohort_member_leave(fx.e(), a, al, d, dl) },
         CohortStatus::Ok
     );
     assert_eq!(members(&fx, "1042").len(), 1);
     assert_eq!(
-        unsafe { cohort_member_leave(fx.e(), o, ol, a, al) },
+        unsafe { cohort_member_leave(fx.e(), a, al, o, ol) },
         CohortStatus::OwnerProtected
     );
 
@@ -498,7 +498,7 @@ fn refusals_keep_their_core_status_and_a_specific_message() {
     let e = invite(&fx, OWNER, "9999", "x@acme.example", "\"all\"", 0).unwrap_err();
     assert_eq!(e.0, CohortStatus::NotFound);
     assert!(e.1.contains("9999"), "{}", e.1);
-    let e = check(&fx, OWNER, "1042", "billing").unwrap_err();
+    let e = check(&fx, "1042", OWNER, "billing").unwrap_err();
     assert_eq!(e.0, CohortStatus::UnknownPermission);
     let (o, ol) = s(OWNER);
     let (a, al) = s("1042");
@@ -556,7 +556,7 @@ fn nulls_are_refused_by_name() {
     let (e1, l1) = s(OWNER);
     let (k, kl) = s("invoices");
     assert_eq!(
-        unsafe { cohort_permission_check(fx.e(), e1, l1, a, al, k, kl, null_mut()) },
+        unsafe { cohort_permission_check(fx.e(), a, al, e1, l1, k, kl, null_mut()) },
         CohortStatus::NullArgument
     );
     assert_eq!(
@@ -816,7 +816,7 @@ fn threads_share_an_engine_and_keep_their_own_errors() {
                     let (k, kl) = s("invoices");
                     let mut allowed = false;
                     assert_eq!(
-                        unsafe { cohort_permission_check(h, e, el, a, al, k, kl, &mut allowed) },
+                        unsafe { cohort_permission_check(h, a, al, e, el, k, kl, &mut allowed) },
                         CohortStatus::Ok
                     );
                     assert!(allowed);

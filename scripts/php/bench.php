@@ -140,7 +140,7 @@ $phpVerify = static function (string $token) use ($secret): ?array {
 // ---------- both sides agree ----------
 
 foreach ($lookups as [$e, $a, $k]) {
-    if ($c->check($e, $a, $k) !== $pdoCheck($e, $a, $k)) {
+    if ($c->check($a, $e, $k) !== $pdoCheck($e, $a, $k)) {
         fwrite(STDERR, "check disagrees on $e $a $k\n");
         exit(1);
     }

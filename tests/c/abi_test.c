@@ -73,7 +73,7 @@ static long long json_int(const char *json, const char *key) {
 
 static int check_allowed(const CohortEngine *e, const char *email, const char *key) {
     bool allowed = false;
-    CohortStatus st = cohort_permission_check(e, S(email), S("1042"), S(key), &allowed);
+    CohortStatus st = cohort_permission_check(e, S("1042"), S(email), S(key), &allowed);
     return st == COHORT_STATUS_OK ? (allowed ? 1 : 0) : -1;
 }
 
@@ -233,8 +233,8 @@ int main(int argc, char **argv) {
     cohort_string_free(json);
     CHECK(cohort_contact_delete(e, S("dana@acme.example"), contact_id, &json) == COHORT_STATUS_OK);
     cohort_string_free(json);
-    CHECK(cohort_member_leave(e, S(owner), S("1042")) == COHORT_STATUS_OK);
-    CHECK(cohort_member_leave(e, S("dana@acme.example"), S("1042")) ==
+    CHECK(cohort_member_leave(e, S("1042"), S(owner)) == COHORT_STATUS_OK);
+    CHECK(cohort_member_leave(e, S("1042"), S("dana@acme.example")) ==
           COHORT_STATUS_OWNER_PROTECTED);
     CHECK(cohort_audit_query(e, S("{\"user\":\"owner@acme.example\",\"limit\":500}"), &json) ==
           COHORT_STATUS_OK);

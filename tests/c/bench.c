@@ -58,7 +58,7 @@ int main(int argc, char **argv) {
     double t0 = cpu_ns();
     for (int i = 0; i < n; i++) {
         bool allowed;
-        if (cohort_permission_check(e, S("owner@acme.example"), S("1042"), S("invoices"),
+        if (cohort_permission_check(e, S("1042"), S("owner@acme.example"), S("invoices"),
                                     &allowed))
             fail("check");
     }

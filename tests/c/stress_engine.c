@@ -94,7 +94,7 @@ static void print_last_error(const char *what, CohortStatus st) {
 static int check(const CohortEngine *e, const char *key, long *check_errors) {
     bool allowed = false;
     CohortStatus st =
-        cohort_permission_check(e, S("member@acme.example"), S("1042"), S(key), &allowed);
+        cohort_permission_check(e, S("1042"), S("member@acme.example"), S(key), &allowed);
     if (st != COHORT_STATUS_OK) {
         if (*check_errors < 5) {
             print_last_error("check", st);

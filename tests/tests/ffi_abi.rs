@@ -246,12 +246,12 @@ impl Panel {
         call(|out| unsafe { (api().cohort_invite_accept)(self.h, t, tl, e, el, out) })
     }
 
-    fn check(&self, email: &str, acct: &str, key: &str) -> Result<bool, (i32, String)> {
-        let (e, el) = s(email);
+    fn check(&self, acct: &str, email: &str, key: &str) -> Result<bool, (i32, String)> {
         let (a, al) = s(acct);
+        let (e, el) = s(email);
         let (k, kl) = s(key);
         let mut allowed = false;
-        match unsafe { (api().cohort_permission_check)(self.h, e, el, a, al, k, kl, &mut allowed) }
+        match unsafe { (api().cohort_permission_check)(self.h, a, al, e, el, k, kl, &mut allowed) }
         {
             OK => Ok(allowed),
             st => Err((st, message())),
@@ -422,10 +422,10 @@ fn the_seed_flow_through_the_shared_library() {
     assert_eq!(bo_row["last_login"], logged["last_login"]);
 
     // Check and permissions change.
-    assert!(p.check("bo@acme.example", ACCT, "tickets").unwrap());
-    assert!(!p.check("bo@acme.example", ACCT, "domains").unwrap());
-    assert!(p.check("dana@acme.example", ACCT, "domains").unwrap());
-    assert!(!p.check("stranger@acme.example", ACCT, "tickets").unwrap());
+    assert!(p.check(ACCT, "bo@acme.example", "tickets").unwrap());
+    assert!(!p.check(ACCT, "bo@acme.example", "domains").unwrap());
+    assert!(p.check(ACCT, "dana@acme.example", "domains").unwrap());
+    assert!(!p.check(ACCT, "stranger@acme.example", "tickets").unwrap());
     let (perm, perml) = s(r#"["domains","managedomains"]"#);
     let changed = call(|out| unsafe {
         (a.cohort_member_set_permissions)(p.h, o, ol, ac, acl, be, bel, perm, perml, out)
@@ -435,10 +435,10 @@ fn the_seed_flow_through_the_shared_library() {
         changed["permissions"],
         serde_json::json!(["domains", "managedomains"])
     );
-    assert!(p.check("bo@acme.example", ACCT, "managedomains").unwrap());
-    assert!(!p.check("bo@acme.example", ACCT, "tickets").unwrap());
+    assert!(p.check(ACCT, "bo@acme.example", "managedomains").unwrap());
+    assert!(!p.check(ACCT, "bo@acme.example", "tickets").unwrap());
     assert!(
-        !core.check("bo@acme.example", ACCT, "tickets").unwrap(),
+        !core.check(ACCT, "bo@acme.example", "tickets").unwrap(),
         "the database agrees"
     );
     let switch = call(|out| unsafe { (a.cohort_user_accounts)(p.h, be, bel, out) }).unwrap();
@@ -450,7 +450,7 @@ fn the_seed_flow_through_the_shared_library() {
         unsafe { (a.cohort_member_revoke)(p.h, o, ol, ac, acl, be, bel) },
         OK
     );
-    assert!(!p.check("bo@acme.example", ACCT, "managedomains").unwrap());
+    assert!(!p.check(ACCT, "bo@acme.example", "managedomains").unwrap());
     assert_eq!(p.members(ACCT).len(), 2);
     let bo_user = call(|out| unsafe { (a.cohort_user_get)(p.h, be, bel, out) }).unwrap();
     assert_eq!(bo_user["name"], "Bo Books");
@@ -641,11 +641,11 @@ fn contacts_notifications_and_leaving_through_the_library() {
     // Delete the contact, then the member leaves; the login stays.
     call(|out| unsafe { (a.cohort_contact_delete)(p.h, o, ol, id, out) }).unwrap();
     assert!(core.contacts(ACCT).unwrap().is_empty());
-    assert_eq!(unsafe { (a.cohort_member_leave)(p.h, d, dl, ac, acl) }, OK);
-    assert!(!p.check("dev@acme.example", ACCT, "invoices").unwrap());
+    assert_eq!(unsafe { (a.cohort_member_leave)(p.h, ac, acl, d, dl) }, OK);
+    assert!(!p.check(ACCT, "dev@acme.example", "invoices").unwrap());
     assert!(core.user("dev@acme.example").is_ok());
     assert_eq!(
-        unsafe { (a.cohort_member_leave)(p.h, o, ol, ac, acl) },
+        unsafe { (a.cohort_member_leave)(p.h, ac, acl, o, ol) },
         OWNER_PROTECTED
     );
 
@@ -747,7 +747,7 @@ fn refusals_are_distinguishable_and_change_nothing() {
         OWNER_PROTECTED
     );
     assert!(message().contains("owns account 1042"), "{}", message());
-    let e = p.check(OWNER, ACCT, "billing").unwrap_err();
+    let e = p.check(ACCT, OWNER, "billing").unwrap_err();
     assert_eq!(e.0, UNKNOWN_PERMISSION);
     assert!(
         e.1.contains("billing") && e.1.contains("invoices"),
@@ -807,11 +807,11 @@ fn every_misuse_is_a_status_code() {
         NULL_ARGUMENT
     );
     assert_eq!(
-        unsafe { (a.cohort_permission_check)(p.h, o, ol, ac, acl, k, kl, null_mut()) },
+        unsafe { (a.cohort_permission_check)(p.h, ac, acl, o, ol, k, kl, null_mut()) },
         NULL_ARGUMENT
     );
     assert_eq!(
-        unsafe { (a.cohort_permission_check)(p.h, o, ol, null(), 0, k, kl, &mut allowed) },
+        unsafe { (a.cohort_permission_check)(p.h, null(), 0, o, ol, k, kl, &mut allowed) },
         NULL_ARGUMENT
     );
     assert_eq!(
@@ -871,7 +871,7 @@ fn every_misuse_is_a_status_code() {
         m.contains("cohort_test_panic") && m.contains("panic"),
         "{m}"
     );
-    assert!(p.check(OWNER, ACCT, "invoices").unwrap());
+    assert!(p.check(ACCT, OWNER, "invoices").unwrap());
 
     assert_eq!(core.dump().unwrap(), before, "no misuse wrote anything");
 }
@@ -894,7 +894,7 @@ fn closing_twice_and_using_after_close_are_statuses() {
     let (o, ol) = s(OWNER);
     let (k, kl) = s("invoices");
     assert_eq!(
-        unsafe { (a.cohort_permission_check)(h, o, ol, ac, acl, k, kl, &mut allowed) },
+        unsafe { (a.cohort_permission_check)(h, ac, acl, o, ol, k, kl, &mut allowed) },
         CLOSED_HANDLE
     );
     assert!(allowed, "untouched on failure");
@@ -962,7 +962,7 @@ fn threads_share_one_handle_and_keep_their_own_last_error() {
                     let mut allowed = false;
                     assert_eq!(
                         unsafe {
-                            (a.cohort_permission_check)(h, o, ol, ac, acl, k, kl, &mut allowed)
+                            (a.cohort_permission_check)(h, ac, acl, o, ol, k, kl, &mut allowed)
                         },
                         OK
                     );

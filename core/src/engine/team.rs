@@ -158,7 +158,7 @@ impl Engine {
     /// A member leaves an account on their own. The owner cannot leave (transfer first). Hook
     /// scripts see it as `before_revoke` / `after_revoke` with `leaving = true` and the member as
     /// the actor, so a policy that protects users applies here too.
-    pub fn leave(&self, user_email: &str, account: &str) -> Result<()> {
+    pub fn leave(&self, account: &str, user_email: &str) -> Result<()> {
         let email = Email::parse(user_email)?;
         let now = self.now();
         let owner_refused = || Error::OwnerProtected {

@@ -273,9 +273,9 @@ final class Engine
     }
 
     /** Whether $email holds permission $key on $account. */
-    public function check(string $email, string $account, string $key): bool
+    public function check(string $account, string $email, string $key): bool
     {
-        $status = $this->ffi->cohort_permission_check($this->handle, $email, \strlen($email), $account, \strlen($account), $key, \strlen($key), $this->allowedAddr);
+        $status = $this->ffi->cohort_permission_check($this->handle, $account, \strlen($account), $email, \strlen($email), $key, \strlen($key), $this->allowedAddr);
         if ($status !== 0) {
             throw $this->failure($status);
         }
@@ -295,9 +295,9 @@ final class Engine
     }
 
     /** A member leaves an account on their own (the owner cannot: transfer first). */
-    public function leave(string $email, string $account): void
+    public function leave(string $account, string $email): void
     {
-        $status = $this->ffi->cohort_member_leave($this->handle, $email, \strlen($email), $account, \strlen($account));
+        $status = $this->ffi->cohort_member_leave($this->handle, $account, \strlen($account), $email, \strlen($email));
         if ($status !== 0) {
             throw $this->failure($status);
         }

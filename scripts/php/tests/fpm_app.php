@@ -51,10 +51,10 @@ try {
     if ($member['email'] !== $email || $member['role'] !== 'member') {
         throw new RuntimeException('acceptRegister: ' . json_encode($member));
     }
-    if ($c->check($email, ACCOUNT, 'invoices') !== true) {
+    if ($c->check(ACCOUNT, $email, 'invoices') !== true) {
         throw new RuntimeException('check: the new member lacks invoices');
     }
-    if ($c->check($email, ACCOUNT, 'domains') !== false) {
+    if ($c->check(ACCOUNT, $email, 'domains') !== false) {
         throw new RuntimeException('check: the new member holds domains');
     }
     printf("ok %d %s pid=%d engine=%s\n", $id, $email, getmypid(), $fresh ? 'new' : 'kept');

@@ -54,7 +54,7 @@ T::ok(str_contains($e?->getMessage() ?? '', 'billing') && str_contains($e?->getM
 T::eq(Status::UNKNOWN_PERMISSION, $e?->getStatus(), 'unknown permission status');
 T::throws(E\InvalidInputException::class, fn () => $c->invite($owner, '1042', 'v@acme.example', []), 'empty set');
 T::throws(E\InvalidInputException::class, fn () => $c->invite($owner, '1042', 'not an email'), 'bad email');
-T::throws(E\InvalidInputException::class, fn () => $c->check($owner, '1042', 'billing'), 'check with an unknown key');
+T::throws(E\InvalidInputException::class, fn () => $c->check('1042', $owner, 'billing'), 'check with an unknown key');
 T::throws(E\InvalidInputException::class, fn () => $c->invite($owner, '1042', 'v@acme.example', 'all', -3), 'negative ttl');
 
 // NUL bytes and invalid UTF-8 reach the library intact (PHP strings carry their length).
@@ -71,7 +71,7 @@ $e = T::throws(E\InvalidInputException::class, fn () => $c->members("10\xff42"),
 T::eq(Status::INVALID_UTF8, $e?->getStatus(), 'invalid UTF-8 account status');
 $e = T::throws(E\InvalidInputException::class, fn () => $c->invite($owner, '1042', 'v@acme.example', ["tick\xffets"]), 'invalid UTF-8 key');
 T::eq(Status::INVALID_UTF8, $e?->getStatus(), 'invalid UTF-8 key status');
-T::eq(false, $c->check("nobody@acme.example", '1042', 'invoices'), 'still fine afterwards');
+T::eq(false, $c->check('1042', "nobody@acme.example", 'invoices'), 'still fine afterwards');
 
 // The input limit.
 T::eq(1 << 20, Engine::inputLimit(), 'default limit 1 MiB');
@@ -104,7 +104,7 @@ $msg = FFI::string($m);
 Library::ffi()->cohort_string_free($m);
 T::ok(str_contains($msg, 'cohort_test_panic'), "panic message: $msg");
 T::ok(Status::exception($status, $msg) instanceof E\InternalException, 'panic maps to InternalException');
-T::eq(true, $c->check($owner, '1042', 'invoices'), 'usable after a panic');
+T::eq(true, $c->check('1042', $owner, 'invoices'), 'usable after a panic');
 
 // Double close and use after close: ClosedException, never a crash.
 $d = Engine::open($config);
@@ -112,9 +112,9 @@ $d->close();
 $e = T::throws(E\ClosedException::class, fn () => $d->close(), 'double close');
 T::eq(Status::CLOSED_HANDLE, $e?->getStatus(), 'closed status');
 T::throws(E\ClosedException::class, fn () => $d->members('1042'), 'use after close');
-T::throws(E\ClosedException::class, fn () => $d->check($owner, '1042', 'invoices'), 'check after close');
+T::throws(E\ClosedException::class, fn () => $d->check('1042', $owner, 'invoices'), 'check after close');
 unset($d); // __destruct must not close again
-T::eq(true, $c->check($owner, '1042', 'invoices'), 'the other engine is unaffected');
+T::eq(true, $c->check('1042', $owner, 'invoices'), 'the other engine is unaffected');
 
 // Unknown statuses never escape as something else.
 T::ok(Status::exception(12345, '') instanceof E\InternalException, 'unknown status');

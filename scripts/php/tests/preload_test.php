@@ -17,7 +17,7 @@ T::ok(FFI::scope(Library::SCOPE) instanceof FFI, 'the COHORT scope was preloaded
 $c = Engine::create(fixture());
 T::eq('scope', Library::source(), 'the engine uses the preloaded scope');
 $c->upsertAccount('1042', 'Acme Ltd', 'owner@acme.example');
-T::eq(true, $c->check('owner@acme.example', '1042', 'invoices'), 'calls work');
+T::eq(true, $c->check('1042', 'owner@acme.example', 'invoices'), 'calls work');
 T::eq(1, count($c->members('1042')), 'JSON calls work');
 
 T::done();
