@@ -32,10 +32,9 @@ import urllib.request
 
 from aiosmtpd.controller import Controller
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException
+from selenium.common.exceptions import NoSuchElementException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -235,9 +234,11 @@ class Browser:
 
     def click(self, label, scope=None):
         """Presses a button that submits its form, and waits for the next page."""
-        old = self.d.find_element(By.TAG_NAME, "html")
+        self.d.execute_script("window.panelTestOldPage = true")
         self.button(label, scope).click()
-        WebDriverWait(self.d, 20).until(EC.staleness_of(old))
+        # A new page has a new window object (without the mark) and has finished loading.
+        WebDriverWait(self.d, 20, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script("return !window.panelTestOldPage && document.readyState === 'complete'"))
 
     def label(self, text, scope=None):
         """Clicks the <label> with this text (ticks its checkbox or radio)."""
