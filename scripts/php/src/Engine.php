@@ -12,12 +12,13 @@ use Cohort\Exception\InvalidInputException;
  * operation; results are PHP arrays (the JSON shapes of docs/c-api.md, decoded), failures are
  * exceptions of Cohort\Exception (one class per family, see Cohort\Status).
  *
- * Open one engine per process (each PHP-FPM worker its own, for instance in a static) and keep
- * it: opening reads the config and keys and opens the database. The handle is closed by close()
+ * Opening reads the config and keys and opens the database (about a millisecond). A CLI
+ * script or worker loop opens one and keeps it; under PHP-FPM nothing survives a request, so
+ * each request opens its own. Never share one across fork(). The handle is closed by close()
  * or when the object is destroyed.
  *
  *     $cohort = Cohort\Engine::open('/etc/cohort/cohort.toml');
- *     if (!$cohort->check($email, $clientId, 'invoices')) { ... }
+ *     if (!$cohort->check($clientId, $email, 'invoices')) { ... }
  *
  * Times are UTC seconds since the epoch. Permissions are 'all' or a list of keys.
  */

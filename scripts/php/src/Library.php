@@ -9,9 +9,11 @@ use Cohort\Exception\LibraryException;
 /**
  * Loads libcohort.so through PHP's FFI extension, once per process.
  *
- * Under PHP-FPM (ffi.enable=preload, the default) the library must be loaded by the
- * opcache.preload script with Library::preload(); requests then find it with FFI::scope().
- * On the CLI, or with ffi.enable=true, it is loaded on first use with FFI::cdef().
+ * Under PHP-FPM (ffi.enable=preload, the default) the library is loaded at start-up, by
+ * ffi.preload or by the opcache.preload script with Library::preload(), and these classes must
+ * be compiled by opcache.preload: under ffi.enable=preload only preloaded code may use the FFI
+ * API, so requests reach the scope through this class (a request's own FFI::scope() call is
+ * refused). On the CLI, or with ffi.enable=true, it is loaded on first use with FFI::cdef().
  *
  * Where things are looked for, first match wins:
  * - library: the argument, the COHORT_LIBRARY environment variable, /usr/local/lib/libcohort.so,
@@ -39,8 +41,9 @@ final class Library
             self::$ffi = \FFI::scope(self::SCOPE);
             self::$source = 'scope';
             return self::$ffi;
-        } catch (\FFI\Exception) {
+        } catch (\FFI\Exception $e) {
             // Not preloaded: load it now, where the ini settings allow it.
+            $scopeError = $e->getMessage();
         }
         $enable = strtolower((string) ini_get('ffi.enable'));
         if (in_array($enable, ['0', '', 'off', 'false', 'no'], true)) {
@@ -51,10 +54,7 @@ final class Library
             );
         }
         if ($enable === 'preload' && PHP_SAPI !== 'cli') {
-            throw new LibraryException(
-                'Cohort was not preloaded: with ffi.enable=preload (the default under PHP-FPM) call '
-                . 'Cohort\Library::preload() from the opcache.preload script (see docs/php.md)'
-            );
+            throw new LibraryException(self::notPreloaded($scopeError));
         }
         $lib = self::findLibrary($library);
         $header = self::findHeader();
@@ -113,6 +113,39 @@ final class Library
     {
         // A `const char *` result arrives as a PHP string (copied; the library keeps its own).
         return self::ffi()->cohort_version();
+    }
+
+    /**
+     * What is wrong when a request under ffi.enable=preload finds no usable scope. Under
+     * ffi.enable=preload only code compiled by opcache.preload may call the FFI API at all, so
+     * there are two cases: these classes were not preloaded (FFI::scope() itself was refused,
+     * whatever ffi.preload says), or they were and the scope "COHORT" does not exist.
+     */
+    private static function notPreloaded(string $scopeError): string
+    {
+        $see = ' (see docs/php.md, "PHP-FPM: preloading")';
+        $ffiPreload = (string) ini_get('ffi.preload');
+        $preloadUser = (string) ini_get('opcache.preload_user');
+        if (str_contains($scopeError, 'restricted')) {
+            return 'Cohort\'s PHP classes were not compiled by opcache.preload: with ffi.enable=preload only '
+                . 'preloaded code may use FFI, so Cohort\Library cannot reach the library'
+                . ($ffiPreload !== '' ? ' even though ffi.preload=' . $ffiPreload . ' loaded it' : '')
+                . ' (' . $scopeError . '). Set opcache.enable=1 and opcache.preload=/path/to/cohort/'
+                . 'scripts/php/preload.php (and opcache.preload_user under a root master)' . $see;
+        }
+        if ($ffiPreload !== '') {
+            return "ffi.preload=$ffiPreload did not define the FFI scope \"" . self::SCOPE . '": write that '
+                . 'header with scripts/php/preload-header.php (' . $scopeError . ')' . $see;
+        }
+        if ($preloadUser !== '') {
+            return 'the library was not loaded at start-up: opcache.preload_user=' . $preloadUser . ' is set '
+                . '(a root FPM master), and PHP refuses FFI::load() together with it. Set ffi.preload to the '
+                . 'header of scripts/php/preload-header.php (set-up A), or run the FPM master itself as an '
+                . 'unprivileged user without opcache.preload_user (set-up B)' . $see;
+        }
+        return 'the opcache.preload script did not load the library into the FFI scope "' . self::SCOPE . '": '
+            . 'call Cohort\Library::preload() from it (scripts/php/preload.php does), with COHORT_LIBRARY in '
+            . 'the FPM master\'s environment if needed, and see the master\'s log' . $see;
     }
 
     private static function requireExtension(): void
