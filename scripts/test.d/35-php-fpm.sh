@@ -6,7 +6,10 @@
 #      scripts/php/preload.php; as root: master root, opcache.preload_user and workers www-data.
 #   B. opcache.preload + FFI::load (Cohort\Library::preload()), no ffi.preload, with the master
 #      running unprivileged (as nobody when this runs as root).
-# Each set-up serves scripts/php/tests/fpm_app.php (invite, inspect, accept by registering,
+# The php.ini lines of both set-ups are read from docs/php.md (its "; Set-up A" and "; Set-up B"
+# ini blocks), so the doc shows what ran. Then three set-ups the doc says fail (A with
+# ffi.preload only, B under a root master without and with opcache.preload_user) must fail as
+# it says. Each working set-up serves scripts/php/tests/fpm_app.php (invite, inspect, accept by registering,
 # check) to 8 concurrent FastCGI clients (cgi-fcgi, 127.0.0.1 only), then asserts: every request
 # answered 200 "ok", no worker died (FPM's log: "exited on signal", "exited with code N", no
 # respawn), every acknowledged invite is accepted and its email a member of 1042 (read after FPM
@@ -192,6 +195,88 @@ client() {
     done
 }
 
+# doc_ini A|B DIR USER: the php.ini lines of a set-up exactly as docs/php.md shows them (its
+# "```ini" block that starts with "; Set-up A"), with the doc's example paths replaced by this
+# run's: the preload script, the ffi.preload header (DIR/cohort.h) and the preload user.
+doc_ini() {
+    local name="$1" dir="$2" user="$3" lines
+    lines="$(awk -v want="; Set-up $name " '
+        /^```ini$/ { inblock = 1; first = 1; next }
+        /^```$/ { if (keep) exit; inblock = 0; next }
+        inblock && first { first = 0; keep = (index($0, want) == 1); next }
+        inblock && keep { print }' "$ROOT/docs/php.md")"
+    if ! grep -qx 'ffi.enable = preload' <<< "$lines"; then
+        echo "docs/php.md has no ini block of set-up $name (a line '; Set-up $name ...' opening it)" >&2
+        return 1
+    fi
+    sed -e "s|/path/to/cohort/scripts/php|$PHPDIR|g" -e "s|/etc/php/8.2/fpm/cohort.h|$dir/cohort.h|g" \
+        -e "s|^opcache.preload_user = .*|opcache.preload_user = $user|" <<< "$lines"
+}
+
+# start_master NAME DIR MASTER_USER POOL_USER PORT: writes DIR/php-fpm.conf, starts php-fpm on
+# DIR/php.ini (COHORT_LIBRARY and TMPDIR in the master's environment, as docs/php.md says),
+# waits until it is ready; sets MASTER_PID (and adds it to MASTERS). Returns 1 if it did not start.
+start_master() {
+    local name="$1" dir="$2" master_user="$3" pool_user="$4" port="$5" master k
+    {
+        echo "[global]"
+        echo "pid = $dir/fpm.pid"
+        echo "error_log = $dir/fpm-error.log"
+        echo "log_level = notice"
+        echo "daemonize = no"
+        echo "[cohort]"
+        if [ "$(id -u)" = 0 ] && [ "$master_user" = root ]; then
+            echo "user = $pool_user"
+            echo "group = $(id -gn "$pool_user")"
+        fi
+        echo "listen = 127.0.0.1:$port"
+        echo "listen.allowed_clients = 127.0.0.1"
+        echo "pm = static"
+        echo "pm.max_children = $WORKERS"
+        echo "request_terminate_timeout = 60s"
+        echo "access.log = $dir/fpm-access.log"
+        echo 'access.format = "%t %s %{mili}d ms pid=%p %m %r%Q%q"'
+        echo "catch_workers_output = yes"
+        echo "env[COHORT_CONFIG] = $dir/cohort/cohort.toml"
+    } > "$dir/php-fpm.conf"
+    if [ "$(id -u)" = 0 ]; then
+        touch "$dir/php-error.log"
+        chown "$pool_user" "$dir/php-error.log"
+    fi
+    # setpriv execs, so $! is the master itself; with runuser it is runuser, and the master's pid
+    # comes from FPM's pid file.
+    local launch=()
+    if [ "$master_user" != "$(id -un)" ]; then
+        if command -v setpriv >/dev/null; then
+            launch=(setpriv --reuid="$(id -u "$master_user")" --regid="$(id -g "$master_user")"
+                    --init-groups --reset-env)
+        else
+            launch=(runuser -u "$master_user" --)
+        fi
+    fi
+    "${launch[@]}" env COHORT_LIBRARY="$LIB" TMPDIR="$dir/tmp" \
+        "$FPM" -n -c "$dir/php.ini" -y "$dir/php-fpm.conf" --nodaemonize \
+        > "$dir/fpm.out" 2>&1 &
+    master=$!
+    MASTERS+=("$master")
+    for k in $(seq 150); do
+        kill -0 "$master" 2>/dev/null || break
+        if grep -q 'ready to handle connections' "$dir/fpm-error.log" 2>/dev/null; then
+            if [ -s "$dir/fpm.pid" ] && [ "$(cat "$dir/fpm.pid")" != "$master" ]; then
+                master="$(cat "$dir/fpm.pid")"
+                MASTERS+=("$master")
+            fi
+            MASTER_PID="$master"
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "php-fpm did not start:" >&2
+    cat "$dir/fpm.out" "$dir/fpm-error.log" "$dir/php-error.log" 2>/dev/null | tail -20 >&2
+    stop_fpm "$master"
+    return 1
+}
+
 # run_setup NAME: one pool, one load, its checks.
 run_setup() {
     local name="$1" dir="$TMP/$1" n master_user preload_user="" port
@@ -224,81 +309,23 @@ run_setup() {
         chown "$master_user:$(id -gn "$master_user")" "$dir" "$dir/tmp"
     fi
 
+    if [ "$name" = A ]; then
+        php "$PHPDIR/preload-header.php" "$LIB" > "$dir/cohort.h" || return 1
+    fi
+    local lines
+    lines="$(doc_ini "$name" "$dir" "${preload_user:-$(id -un)}")" || return 1
+    echo "php.ini lines of set-up $name, from docs/php.md:"
+    sed 's/^/    /' <<< "$lines"
     {
         printf '%s' "$INI_EXT"
-        echo "ffi.enable = preload"
-        echo "opcache.enable = 1"
-        echo "opcache.preload = $PHPDIR/preload.php"
-        if [ "$name" = A ]; then
-            php "$PHPDIR/preload-header.php" "$LIB" > "$dir/cohort.h" || return 1
-            echo "ffi.preload = $dir/cohort.h"
-            [ -n "$preload_user" ] && echo "opcache.preload_user = $preload_user"
-        fi
+        echo "$lines"
         echo "display_errors = 0"
         echo "log_errors = 1"
         echo "error_log = $dir/php-error.log"
     } > "$dir/php.ini"
     port="$(free_port)" || return 1
-    {
-        echo "[global]"
-        echo "pid = $dir/fpm.pid"
-        echo "error_log = $dir/fpm-error.log"
-        echo "log_level = notice"
-        echo "daemonize = no"
-        echo "[cohort]"
-        if [ "$(id -u)" = 0 ] && [ "$master_user" = root ]; then
-            echo "user = $pool_user"
-            echo "group = $(id -gn "$pool_user")"
-        fi
-        echo "listen = 127.0.0.1:$port"
-        echo "listen.allowed_clients = 127.0.0.1"
-        echo "pm = static"
-        echo "pm.max_children = $WORKERS"
-        echo "request_terminate_timeout = 60s"
-        echo "access.log = $dir/fpm-access.log"
-        echo 'access.format = "%t %s %{mili}d ms pid=%p %m %r%Q%q"'
-        echo "catch_workers_output = yes"
-        echo "env[COHORT_CONFIG] = $cfg"
-    } > "$dir/php-fpm.conf"
-    if [ "$(id -u)" = 0 ]; then
-        touch "$dir/php-error.log"
-        chown "$pool_user" "$dir/php-error.log"
-    fi
-
-    # Start the master (no daemon: $! is its pid). COHORT_LIBRARY in its environment, as the
-    # doc says; TMPDIR is where Library::preload() writes its header (B).
-    # setpriv execs, so $! is the master itself; with runuser it is runuser, and the master's pid
-    # comes from FPM's pid file.
-    local launch=()
-    if [ "$master_user" != "$(id -un)" ]; then
-        if command -v setpriv >/dev/null; then
-            launch=(setpriv --reuid="$(id -u "$master_user")" --regid="$(id -g "$master_user")"
-                    --init-groups --reset-env)
-        else
-            launch=(runuser -u "$master_user" --)
-        fi
-    fi
-    "${launch[@]}" env COHORT_LIBRARY="$LIB" TMPDIR="$dir/tmp" \
-        "$FPM" -n -c "$dir/php.ini" -y "$dir/php-fpm.conf" --nodaemonize \
-        > "$dir/fpm.out" 2>&1 &
-    master=$!
-    MASTERS+=("$master")
-    local ready=0
-    for k in $(seq 150); do
-        kill -0 "$master" 2>/dev/null || break
-        if grep -q 'ready to handle connections' "$dir/fpm-error.log" 2>/dev/null; then ready=1; break; fi
-        sleep 0.2
-    done
-    if [ "$ready" != 1 ]; then
-        echo "php-fpm did not start:"
-        cat "$dir/fpm.out" "$dir/fpm-error.log" "$dir/php-error.log" 2>/dev/null | tail -20
-        stop_fpm "$master"
-        return 1
-    fi
-    if [ -s "$dir/fpm.pid" ] && [ "$(cat "$dir/fpm.pid")" != "$master" ]; then
-        master="$(cat "$dir/fpm.pid")"
-        MASTERS+=("$master")
-    fi
+    start_master "$name" "$dir" "$master_user" "$pool_user" "$port" || return 1
+    master="$MASTER_PID"
     sleep 0.5   # let the 8 workers come up
 
     # The load: CLIENTS loops at once, all through FastCGI.
@@ -421,6 +448,37 @@ sys.exit(0 if good else 1)
 PY
 }
 
+# misconfigured NAME EXPECT LINES: an FPM master (as this user; workers $WORKER_USER) on the
+# given php.ini lines, which docs/php.md says do not work; one request must fail with a
+# LibraryException whose message holds EXPECT. EXPECT "no start": the master must refuse to
+# start, with a log line naming opcache.preload_user.
+misconfigured() {
+    local name="$1" expect="$2" lines="$3" dir="$TMP/$1" port out
+    mkdir -p "$dir/tmp"
+    "$COHORT" init "$dir/cohort" > "$dir/init.log" 2>&1 || { cat "$dir/init.log"; return 1; }
+    [ "$(id -u)" = 0 ] && chown -R "$WORKER_USER:$(id -gn "$WORKER_USER")" "$dir/cohort"
+    php "$PHPDIR/preload-header.php" "$LIB" > "$dir/cohort.h" || return 1
+    { printf '%s' "$INI_EXT"; echo "$lines"; echo "error_log = $dir/php-error.log"; } > "$dir/php.ini"
+    port="$(free_port)" || return 1
+    if [ "$expect" = "no start" ]; then
+        if start_master "$name" "$dir" "$(id -un)" "$WORKER_USER" "$port" 2>/dev/null; then
+            echo "php-fpm started, though docs/php.md says it refuses to"
+            stop_fpm "$MASTER_PID"
+            return 1
+        fi
+        grep -q 'opcache.preload_user' "$dir/fpm.out" "$dir/fpm-error.log" 2>/dev/null
+        return
+    fi
+    start_master "$name" "$dir" "$(id -un)" "$WORKER_USER" "$port" || return 1
+    out="$(env -i SCRIPT_FILENAME="$APP" SCRIPT_NAME=/fpm_app.php REQUEST_URI="/fpm_app.php" \
+        REQUEST_METHOD=GET QUERY_STRING="email=misconfigured%40load.example" SERVER_PROTOCOL=HTTP/1.1 \
+        GATEWAY_INTERFACE=CGI/1.1 REMOTE_ADDR=127.0.0.1 SERVER_NAME=localhost \
+        "$TIMEOUT" 30 "$CGI_FCGI" -bind -connect "127.0.0.1:$port" 2>&1)"
+    stop_fpm "$MASTER_PID"
+    echo "  $name: $(grep -o 'error Cohort.*' <<< "$out" | cut -c1-240)"
+    grep -q "LibraryException" <<< "$out" && grep -qF "$expect" <<< "$out"
+}
+
 verdict() {           # verdict SETUP FIELD: 1 = failures, 2 = deaths, 3 = missing, 4 = overall
     [ -f "$TMP/$1/verdict" ] || return 1
     [ "$(cut -d' ' -f"$2" "$TMP/$1/verdict")" = 0 ]
@@ -437,4 +495,19 @@ for s in $SETUPS; do
     check "set-up $title: every acknowledged invite accepted, its email a member" verdict "$s" 3
     check "set-up $title: all checks (integrity, counts)" verdict "$s" 4
 done
+
+# What docs/php.md says fails, failing as it says, with the message Cohort\Library gives.
+echo
+echo "--- set-ups that docs/php.md says do not work"
+A_LINES="$(doc_ini A "$TMP/a-ffi-only" "$WORKER_USER")"
+check "set-up A without its opcache lines (ffi.preload alone): requests say the classes were not preloaded" \
+    misconfigured a-ffi-only "not compiled by opcache.preload" "$(grep '^ffi\.' <<< "$A_LINES")"
+if [ "$(id -u)" = 0 ]; then
+    B_LINES="$(doc_ini B "$TMP/b-root" "$WORKER_USER")"
+    check "set-up B under a root master without opcache.preload_user: FPM refuses to start" \
+        misconfigured b-root-no-user "no start" "$B_LINES"
+    check "set-up B under a root master with opcache.preload_user: requests say FFI::load() was refused" \
+        misconfigured b-root-user "refuses FFI::load()" "$B_LINES
+opcache.preload_user = $WORKER_USER"
+fi
 finish
