@@ -16,19 +16,23 @@ ob_start();
 <p class="lead">Every change to the users, invites and contacts of <?= h($acct['account_name']) ?>: the latest 200.</p>
 <div class="table-wrap">
 <table id="audit">
-<thead><tr><th>When</th><th>Who</th><th>Action</th><th>About</th><th>Old</th><th>New</th></tr></thead>
+<thead><tr><th>When</th><th>Who</th><th>Action</th><th>About</th><th>Change (old, new)</th></tr></thead>
 <tbody>
 <?php foreach ($entries as $e) { ?>
 <tr>
-<td data-label="When"><?= h(fmt_time($e['at'])) ?></td>
+<td data-label="When" class="when"><?= h(fmt_time($e['at'])) ?></td>
 <td data-label="Who"><?= h($e['actor']) ?></td>
 <td data-label="Action"><code><?= h($e['action']) ?></code></td>
 <td data-label="About"><?= h($e['target']) ?></td>
-<td data-label="Old"><?= h($e['old_value']) ?></td>
-<td data-label="New"><?= h($e['new_value']) ?></td>
+<td data-label="Change" class="value"><?php
+    foreach (['Old' => $e['old_value'], 'New' => $e['new_value']] as $which => $value) {
+        if ($value !== null && $value !== '') {
+            echo '<div><span class="muted">', $which, ':</span> ', h($value), '</div>';
+        }
+    } ?></td>
 </tr>
 <?php } ?>
-<?php if ($entries === []) { ?><tr><td colspan="6">Nothing yet.</td></tr><?php } ?>
+<?php if ($entries === []) { ?><tr><td colspan="5">Nothing yet.</td></tr><?php } ?>
 </tbody>
 </table>
 </div>

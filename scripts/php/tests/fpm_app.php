@@ -12,8 +12,8 @@ declare(strict_types=1);
  * does not. Answers "ok <invite id> <email> pid=<worker pid> engine=<new|kept>" with status 200,
  * or "error <class> <status>: <message>" with status 500.
  *
- * The engine is opened as docs/php.md shows (a function-level static); "engine=kept" would mean
- * it survived from an earlier request of the same worker.
+ * The engine is kept in a function-level static to show what PHP-FPM does with it: nothing
+ * survives a request, so "engine=kept" never appears (docs/php.md, "One engine per request").
  * The config path comes from the pool's env[COHORT_CONFIG].
  */
 
