@@ -60,7 +60,7 @@ find_fpm() {
 need=()
 find_fpm >/dev/null || need+=(php-fpm)
 command -v php >/dev/null 2>&1 || need+=(php-cli)
-{ command -v php >/dev/null 2>&1 && php -m 2>/dev/null | grep -qx pdo_sqlite; } || need+=(php-sqlite3)
+{ command -v php >/dev/null 2>&1 && php -m 2>/dev/null | grep -x pdo_sqlite >/dev/null; } || need+=(php-sqlite3)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 if [ "${#need[@]}" -gt 0 ]; then
     [ "$IS_ROOT" = 1 ] || die "missing ${need[*]}: install the Debian packages (sudo apt-get install ${need[*]})"
@@ -117,14 +117,20 @@ RUN="$DIR/run"
 LOG="$DIR/log"
 mkdir -p "$DIR/mail" "$DIR/sessions" "$RUN/nginx" "$LOG" || die "cannot create the directories in $DIR"
 
-# The panel's PHP must be readable by the workers: serve a copy when the checkout is not.
+# The panel's PHP, the library and the CLI must be readable by the workers' user: serve a copy
+# when the checkout is not.
 APP="$ROOT"
-if [ "$IS_ROOT" = 1 ] && ! as_owner test -r "$ROOT/panel/public/index.php" -a -r "$ROOT/scripts/php/src/Engine.php"; then
+if [ "$IS_ROOT" = 1 ] && ! as_owner test -r "$ROOT/panel/public/index.php" -a -r "$ROOT/scripts/php/src/Engine.php" \
+        -a -r "$LIB" -a -x "$COHORT"; then
     say "$ROOT is not readable by $RUN_USER: serving a copy from $RUN/app"
-    rm -rf "$RUN/app" && mkdir -p "$RUN/app/scripts" || die "cannot copy the panel"
-    cp -r "$ROOT/panel" "$RUN/app/panel" && cp -r "$ROOT/scripts/php" "$RUN/app/scripts/php" || die "cannot copy the panel"
+    rm -rf "$RUN/app" && mkdir -p "$RUN/app/scripts" "$RUN/app/lib" "$RUN/app/ffi/include" || die "cannot copy the panel"
+    cp -r "$ROOT/panel" "$RUN/app/panel" && cp -r "$ROOT/scripts/php" "$RUN/app/scripts/php" \
+        && cp "$ROOT/ffi/include/cohort_php.h" "$RUN/app/ffi/include/" \
+        && cp "$LIB" "$COHORT" "$RUN/app/lib/" || die "cannot copy the panel"
     chmod -R a+rX "$RUN/app"
     APP="$RUN/app"
+    LIB="$RUN/app/lib/libcohort.so"
+    COHORT="$RUN/app/lib/cohort"
 fi
 
 LINK="http://127.0.0.1:$PORT/accept?token={token}"
@@ -149,10 +155,10 @@ seeded="$(as_owner env COHORT_LIBRARY="$LIB" php "$APP/panel/bin/setup.php" "$DI
 php "$APP/scripts/php/preload-header.php" "$LIB" > "$RUN/cohort.h" || die "cannot write the preload header"
 {
     # -n: nothing but this file is read, so load the extensions Debian ships as shared ones.
-    "$FPM" -n -m | grep -qx 'FFI' || echo "extension = ffi"
-    "$FPM" -n -m | grep -qx 'Zend OPcache' || echo "zend_extension = opcache"
-    "$FPM" -n -m | grep -qx 'PDO' || echo "extension = pdo"
-    "$FPM" -n -m | grep -qx 'pdo_sqlite' || echo "extension = pdo_sqlite"
+    "$FPM" -n -m | grep -x 'FFI' >/dev/null || echo "extension = ffi"
+    "$FPM" -n -m | grep -x 'Zend OPcache' >/dev/null || echo "zend_extension = opcache"
+    "$FPM" -n -m | grep -x 'PDO' >/dev/null || echo "extension = pdo"
+    "$FPM" -n -m | grep -x 'pdo_sqlite' >/dev/null || echo "extension = pdo_sqlite"
     echo "ffi.enable = preload"
     echo "ffi.preload = $RUN/cohort.h"
     echo "opcache.enable = 1"

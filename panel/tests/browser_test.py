@@ -138,8 +138,10 @@ class Panel:
         self.out.close()
 
     def cohort(self, *args):
-        """The cohort CLI on the panel's data, as the user that owns it (the workers' user)."""
-        cmd = [COHORT, "--config", os.path.join(self.dir, "cohort.toml")] + list(args)
+        """The cohort CLI on the panel's data, as the user that owns it (the workers' user), as
+        panel.sh prints it (a copy of the binary when the checkout is not readable by that user)."""
+        m = re.search(r"the cohort CLI on this data: .*?(\S+/cohort) --config", open(self.out_path).read())
+        cmd = [m.group(1) if m else COHORT, "--config", os.path.join(self.dir, "cohort.toml")] + list(args)
         st = os.stat(self.dir)
         if os.getuid() == 0 and st.st_uid != 0:
             cmd = ["setpriv", "--reuid=%d" % st.st_uid, "--regid=%d" % st.st_gid, "--clear-groups", "--"] + cmd
@@ -597,6 +599,7 @@ def story(b, panel, sink, tokens):
           msg is not None and r is not None and "View & Pay Invoices" in r.text, b.flash())
     b.go("/contacts")
     b.click("Delete", b.row("contacts", "xss@acme-hosting.example"))
+    b.shot("contact-delete")
     b.click("Confirm")
     contacts = [c["email"] for c in (panel.cohort_json("contacts", "list", A) or [])]
     check("Delete, then Confirm, removes the contact (Cohort too)",
@@ -642,8 +645,34 @@ def story(b, panel, sink, tokens):
           b.h1() == "Dashboard" and dana in t and "no client account" in t, t[:300])
     b.logout()
 
-    # -- narrow screens --
+    # -- a hook's veto and the rate limit, shown in words (the engine reads cohort.toml per request) --
     b.login(ol, olpw)
+    cfg = os.path.join(panel.dir, "cohort.toml")
+    hooks = os.path.join(panel.dir, "hooks")
+    os.makedirs(hooks)
+    with open(os.path.join(hooks, "90-blocked.lua"), "w") as f:
+        f.write('cohort.on("before_invite", function(ev)\n'
+                '    if ev.email:match("@blocked%.example$") then\n'
+                '        return false, "addresses at blocked.example may not be invited"\n'
+                '    end\nend)\n')
+    os.chmod(hooks, 0o755)
+    with open(cfg, "r+") as f:     # in place: the file keeps its owner
+        text = f.read() + '\n[hooks]\ndir = "hooks"\nreload_check = "0s"\n'
+        f.seek(0)
+        f.write(text)
+    invite("someone@blocked.example", "all")
+    check("a hook's veto is shown in words",
+          "hook_denied" in b.flash() and "blocked.example may not be invited" in b.flash(), b.flash())
+    with open(cfg, "r+") as f:
+        text = re.sub(r"(?m)^max_invites_per_day = .*$", "max_invites_per_day = 1", f.read())
+        f.seek(0)
+        f.truncate()
+        f.write(text)
+    invite("another@contractor.example", "all")
+    check("the rate limit is shown in words", "rate_limited" in b.flash() and "Rate limit" in b.flash(), b.flash())
+    b.shot("users-refused")
+
+    # -- narrow screens --
     b.d.set_window_size(360, 800)
     wide = {}
     for path in ("/", "/users", "/contacts", "/audit", "/accounts", "/users/permissions?email=" + BEN[0]):

@@ -137,8 +137,8 @@ echo "using $FPM ($("$FPM" -n -v | head -1))"
 # With -n nothing but our php.ini is read: load ffi and opcache as Debian ships them (shared),
 # unless this PHP has them built in.
 INI_EXT=""
-"$FPM" -n -m | grep -qx 'FFI' || INI_EXT+=$'extension=ffi\n'
-"$FPM" -n -m | grep -qx 'Zend OPcache' || INI_EXT+=$'zend_extension=opcache\n'
+"$FPM" -n -m | grep -x 'FFI' >/dev/null || INI_EXT+=$'extension=ffi\n'
+"$FPM" -n -m | grep -x 'Zend OPcache' >/dev/null || INI_EXT+=$'zend_extension=opcache\n'
 
 # Who runs the pool. As root: master root, workers and the preload user www-data (A); master
 # nobody (B). Otherwise everything runs as the current user.
