@@ -120,6 +120,7 @@ function start_session(): void
 {
     $https = ($_SERVER['HTTPS'] ?? '') !== '' && ($_SERVER['HTTPS'] ?? '') !== 'off';
     session_name(SESSION_NAME);
+    session_cache_limiter('');         // index.php sends Cache-Control: no-store itself
     session_save_path(data_dir() . '/sessions');
     session_set_cookie_params([
         'lifetime' => 0,
@@ -247,7 +248,7 @@ function login_problem(string $email, string $name, string $password, string $co
     if (filter_var($email, FILTER_VALIDATE_EMAIL) === false) {
         return 'Enter a valid email address.';
     }
-    if ($name === '' || mb_strlen_safe($name) > 100) {
+    if ($name === '' || char_count($name) > 100) {
         return 'Enter your name (at most 100 characters).';
     }
     if (strlen($password) < MIN_PASSWORD || strlen($password) > 1000) {
@@ -268,9 +269,11 @@ function insert_login(string $email, string $name, string $password): void
         ->execute([normalize_email($email), $name, password_hash($password, PASSWORD_DEFAULT), time()]);
 }
 
-function mb_strlen_safe(string $s): int
+/** Characters in a UTF-8 string (mbstring is not assumed); bytes when it is not UTF-8. */
+function char_count(string $s): int
 {
-    return preg_match_all('/./us', $s) ?: strlen($s);
+    $n = preg_match_all('/./us', $s);
+    return $n === false ? strlen($s) : $n;
 }
 
 // ---------- the current account ----------
@@ -454,6 +457,7 @@ function contact_fields_blank(): array
     return ['first_name' => '', 'last_name' => '', 'email' => '', 'phone' => '', 'notify' => []];
 }
 
+/** The contact form's fields, as Cohort's addContact / updateContact take them. */
 function contact_fields_posted(): array
 {
     return [
@@ -474,12 +478,6 @@ function contact_fields_of(array $ct): array
         'phone' => (string) ($ct['phone'] ?? ''),
         'notify' => $ct['notify'] ?? [],
     ];
-}
-
-/** What Cohort's addContact / updateContact take. */
-function contact_payload(array $f): array
-{
-    return $f;
 }
 
 /** Contact $id if it belongs to $account, else a 404. */

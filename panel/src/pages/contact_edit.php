@@ -26,7 +26,7 @@ if (is_post()) {
             redirect('/users');
         }
         $f = contact_fields_posted();
-        $c->updateContact($me, $ct['id'], contact_payload($f));
+        $c->updateContact($me, $ct['id'], $f);
         flash('ok', 'Contact ' . trim($f['first_name'] . ' ' . $f['last_name']) . ' updated.');
         redirect('/contacts');
     } catch (CohortException $e) {

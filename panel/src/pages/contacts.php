@@ -23,7 +23,7 @@ $error = null;
 if (is_post()) {
     $f = contact_fields_posted();
     try {
-        $added = $c->addContact($me, $acct['account_id'], contact_payload($f));
+        $added = $c->addContact($me, $acct['account_id'], $f);
         flash('ok', 'Contact ' . trim($added['first_name'] . ' ' . $added['last_name']) . ' added.');
         redirect('/contacts');
     } catch (CohortException $e) {

@@ -26,6 +26,9 @@ if (is_post()) {
         } catch (\Cohort\Exception\CohortException $e) {
             $pdo->rollBack();
             $error = refusal($e);
+        } catch (\Throwable $e) {
+            $pdo->rollBack();
+            throw $e;
         }
         if ($error === null) {
             log_in($f['email']);
