@@ -43,16 +43,17 @@ final class Mailer
     public static function compose(string $from, string $to, string $subject, string $text, ?int $now = null): string
     {
         $now ??= time();
+        $subject = self::headerValue($subject);
         $boundary = '=_cohort_' . bin2hex(random_bytes(12));
         $domain = substr(strrchr(self::address($from), '@') ?: '@panel.localhost', 1);
         $headers = [
             'Date: ' . date(DATE_RFC2822, $now),
             'From: ' . self::headerValue($from),
             'To: ' . self::headerValue($to),
-            'Subject: ' . self::encodeHeader(self::headerValue($subject)),
+            'Subject: ' . self::encodeHeader($subject),
             'Message-ID: <' . bin2hex(random_bytes(16)) . '@' . $domain . '>',
             'MIME-Version: 1.0',
-            'Content-Type: multipart/alternative; boundary="' . $boundary . '"',
+            "Content-Type: multipart/alternative;\r\n boundary=\"$boundary\"",
         ];
         $part = static fn (string $type, string $body): string =>
             "--$boundary\r\n"
@@ -101,6 +102,9 @@ final class Mailer
 
     private function smtpSend(string $from, string $to, string $message): void
     {
+        if (preg_match('/[\s<>]/', $from . $to) === 1 || $to === '' || $from === '') {
+            throw new MailException('refusing to send: an address is empty or holds spaces or angle brackets');
+        }
         $i = strrpos($this->smtp, ':');
         $host = $i === false ? $this->smtp : substr($this->smtp, 0, $i);
         $port = $i === false ? 25 : (int) substr($this->smtp, $i + 1);
@@ -197,7 +201,7 @@ final class Mailer
         return trim(preg_replace('/[\r\n]+/', ' ', $value));
     }
 
-    /** RFC 2047 encoded words (B) when the value is not plain ASCII, each at most 75 characters. */
+    /** RFC 2047 encoded words (B) when the value is not plain ASCII, one per line of at most 76. */
     private static function encodeHeader(string $value): string
     {
         if (preg_match('/^[\x20-\x7e]*$/', $value) === 1) {
@@ -206,7 +210,7 @@ final class Mailer
         $words = [];
         $chunk = '';
         foreach (preg_split('//u', $value, -1, PREG_SPLIT_NO_EMPTY) ?: [] as $char) {
-            if (strlen($chunk . $char) > 45) {
+            if (strlen($chunk . $char) > 30) {
                 $words[] = '=?UTF-8?B?' . base64_encode($chunk) . '?=';
                 $chunk = '';
             }

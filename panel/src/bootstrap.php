@@ -134,8 +134,6 @@ function start_session(): void
         'use_only_cookies' => true,
         'use_trans_sid' => false,
         'cookie_httponly' => true,
-        'sid_length' => 48,
-        'sid_bits_per_character' => 6,
         'gc_maxlifetime' => 8 * 3600,
     ]);
     if (!isset($_SESSION[CSRF_FIELD])) {
@@ -231,6 +229,7 @@ function authenticate(string $email, string $password): ?string
     // Verify against a dummy hash when the login does not exist, so both take as long.
     $hash = $row['password_hash'] ?? '$2y$10$Yg0xOu0kPr7cVYkDuFTGxOq3bF0yJ2OrNqdxGDIqdmMHtqgzyiK5e';
     if (!password_verify($password, $hash) || $row === null) {
+        db()->prepare('DELETE FROM login_failures WHERE at <= ?')->execute([$since]);
         db()->prepare('INSERT INTO login_failures (email, at) VALUES (?, ?)')->execute([$email, time()]);
         return null;
     }

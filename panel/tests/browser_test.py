@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The client area end to end, as people use it: headless Chromium (selenium) against
 scripts/panel.sh (nginx + PHP-FPM, Cohort preloaded), with invitation mails caught by an SMTP
-sink (aiosmtpd) on 127.0.0.1, and Cohort's own answers read with the `cohort` CLI.
+sink (aiosmtpd) on 127.0.0.1, and Cohort's own answers read with the `cohort` CLI. First, the
+panel's mailer on its own (panel/tests/mailer_test.php), as one check.
 
     python3 panel/tests/browser_test.py
 
@@ -696,6 +697,10 @@ def story(b, panel, sink, tokens):
 def main():
     tmp = tempfile.mkdtemp(prefix="panel-test.", dir=os.environ.get("COHORT_TEST_TMP") or None)
     os.chmod(tmp, 0o755)
+    r = subprocess.run(["php", os.path.join(ROOT, "panel", "tests", "mailer_test.php")],
+                       capture_output=True, text=True, timeout=120)
+    check("the panel's Mailer: message, .eml files, SMTP client (php panel/tests/mailer_test.php)",
+          r.returncode == 0, (r.stdout + r.stderr).strip())
     sink = Sink()
     smtp_port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
