@@ -284,8 +284,9 @@ class Browser:
             "return [...document.querySelectorAll('*')].filter(e => e.tagName === 'SCRIPT' || "
             "[...e.attributes].some(a => a.name === 'style' || a.name.startsWith('on') || "
             "/^\\s*javascript:/i.test(a.value))).length")
-        height = self.d.execute_script("return document.documentElement.scrollHeight")
-        self.d.set_window_size(width, min(max(int(height) + 20, 400), 1500))
+        height, chrome = self.d.execute_script(
+            "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight]")
+        self.d.set_window_size(width, min(max(int(height), 400), 1500) + max(int(chrome), 0))
         path = os.path.join(self.shots, name + ".png")
         self.d.save_screenshot(path)
         self.d.set_window_size(1000, 800)
