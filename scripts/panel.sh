@@ -113,6 +113,9 @@ if [ -z "$DIR" ]; then
 fi
 mkdir -p "$DIR" || die "cannot create $DIR"
 DIR="$(cd "$DIR" && pwd)"
+if [ "$IS_ROOT" = 1 ] && ! as_owner test -x "$(dirname "$DIR")"; then
+    die "$DIR is in a directory $RUN_USER cannot enter (the workers run as $RUN_USER): choose another --dir"
+fi
 RUN="$DIR/run"
 LOG="$DIR/log"
 mkdir -p "$DIR/mail" "$DIR/sessions" "$RUN/nginx" "$LOG" || die "cannot create the directories in $DIR"

@@ -101,8 +101,10 @@ def link_of(msg):
 class Panel:
     def __init__(self, tmp, smtp_port):
         self.port = free_port()
-        self.dir = os.path.join(tmp, "data")
-        os.makedirs(self.dir)
+        # The workers' user (www-data under root) must reach the data: a directory of its own in
+        # the system's temp dir, not under a private one such as scripts/test.sh's.
+        self.dir = tempfile.mkdtemp(prefix="panel-test-data.")
+        os.chmod(self.dir, 0o755)
         # A short link lifetime among the form's choices, for the expiry story.
         with open(os.path.join(self.dir, "panel.ini"), "w") as f:
             f.write('invite_ttls = "7d,1d,1h,3s"\nmail_from = "Acme Client Area <no-reply@acme-hosting.example>"\n')
@@ -745,10 +747,10 @@ def main():
     print("screenshots in %s" % os.path.join(tmp, "screenshots"))
     print("runtime %.0f s" % (time.monotonic() - start))
     if failed == 0 and not os.environ.get("PANEL_TEST_KEEP"):
-        for d in ("data", "chromium-profile"):
-            shutil.rmtree(os.path.join(tmp, d), ignore_errors=True)
+        shutil.rmtree(panel.dir, ignore_errors=True)
+        shutil.rmtree(os.path.join(tmp, "chromium-profile"), ignore_errors=True)
     else:
-        print("kept %s" % tmp)
+        print("kept %s and %s" % (tmp, panel.dir))
 
 
 if __name__ == "__main__":
