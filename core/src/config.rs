@@ -23,6 +23,7 @@ pub enum Synchronous {
 struct RawConfig {
     database: Option<String>,
     link_template: Option<String>,
+    allow_http_links: Option<bool>,
     invite_ttl: Option<String>,
     bind_email: Option<bool>,
     max_pending_invites: Option<u32>,
@@ -82,8 +83,12 @@ pub struct Config {
     /// The config file this came from, if any.
     pub path: Option<PathBuf>,
     pub database: PathBuf,
-    /// Invite link; `{token}` is replaced by the token.
+    /// Invite link; `{token}` is replaced by the token. `https://` unless
+    /// [`Config::allow_http_links`].
     pub link_template: String,
+    /// Opt-in, weaker: lets `link_template` be `http://` (local development only: the token
+    /// would cross the network in clear text).
+    pub allow_http_links: bool,
     /// Default invite lifetime in seconds (7 days).
     pub invite_ttl: i64,
     /// Whether the accepting login's email must equal the invited email (default true).
@@ -130,6 +135,7 @@ impl Config {
             path: None,
             database: database.into(),
             link_template: DEFAULT_LINK_TEMPLATE.into(),
+            allow_http_links: false,
             invite_ttl: DEFAULT_INVITE_TTL,
             bind_email: true,
             max_pending_invites: DEFAULT_MAX_PENDING,
@@ -221,6 +227,8 @@ impl Config {
                 "must contain {token} exactly once",
             ));
         }
+        let allow_http_links = raw.allow_http_links.unwrap_or(false);
+        check_link_scheme(&link_template, allow_http_links)?;
         let max_pending_invites = raw.max_pending_invites.unwrap_or(DEFAULT_MAX_PENDING);
         if max_pending_invites == 0 {
             return Err(Error::config("max_pending_invites", "must be at least 1"));
@@ -277,6 +285,7 @@ impl Config {
             path: None,
             database: resolve(raw.database.as_deref().unwrap_or("cohort.db")),
             link_template,
+            allow_http_links,
             invite_ttl,
             bind_email: raw.bind_email.unwrap_or(true),
             max_pending_invites,
@@ -342,6 +351,29 @@ impl Config {
     pub fn link_for(&self, token: &str) -> String {
         self.link_template.replacen("{token}", token, 1)
     }
+}
+
+/// Invite links carry a bearer token: `https://` only, unless `allow_http_links` opts into
+/// `http://` for local development.
+fn check_link_scheme(template: &str, allow_http: bool) -> Result<()> {
+    let lower = template.trim_start().to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return Ok(());
+    }
+    if lower.starts_with("http://") {
+        if allow_http {
+            return Ok(());
+        }
+        return Err(Error::config(
+            "link_template",
+            "is http://: invite links carry a token and must be https:// (for local development \
+             only, set allow_http_links = true)",
+        ));
+    }
+    Err(Error::config(
+        "link_template",
+        "must be an https:// URL containing {token}",
+    ))
 }
 
 /// Validates the `[hooks]` section; without `dir` there are no hooks.
@@ -486,7 +518,8 @@ pub fn template(current_key: &str) -> String {
 # SQLite database file.
 database = "cohort.db"
 
-# Link sent in invitation emails; {{token}} is replaced by the signed token. HTTPS only.
+# Link sent in invitation emails; {{token}} is replaced by the signed token. HTTPS only:
+# `allow_http_links = true` (opt-in, weaker) accepts http:// for local development.
 link_template = "{DEFAULT_LINK_TEMPLATE}"
 
 # How long an invite stays valid ("7d", "48h", "90m", "30s").
@@ -588,6 +621,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("color"), "{e}");
+    }
+
+    #[test]
+    fn invite_links_are_https_unless_http_is_opted_into() {
+        let base = "[keys]\ncurrent = \"k1\"\ndir = \"keys\"\n";
+        let http = "link_template = \"http://127.0.0.1:8080/accept.php?token={token}\"\n";
+        let e = parse(&format!("{http}{base}")).unwrap_err().to_string();
+        assert!(
+            e.contains("link_template") && e.contains("allow_http_links"),
+            "{e}"
+        );
+        let c = parse(&format!("{http}allow_http_links = true\n{base}")).unwrap();
+        assert!(c.allow_http_links);
+        assert_eq!(c.link_for("T"), "http://127.0.0.1:8080/accept.php?token=T");
+        for bad in ["ftp://x/{token}", "/accept?t={token}", "{token}"] {
+            let e = parse(&format!("link_template = \"{bad}\"\n{base}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("https://"), "{bad}: {e}");
+        }
+        let c = parse(&format!("link_template = \"HTTPS://x/{{token}}\"\n{base}")).unwrap();
+        assert!(!c.allow_http_links);
+        assert!(!parse(&template("k1")).unwrap().allow_http_links);
     }
 
     #[test]
