@@ -382,16 +382,11 @@ impl Engine {
         let (invite, acct) = self.store().write(|tx| {
             let manager = self.require_manager(tx, &actor, account)?;
             manager.may_grant(permissions)?;
-            let acct = manager.account.clone();
-            let inviter = store::user_by_email(tx, &actor)?
-                .ok_or_else(|| Error::not_found("user", &actor))?;
-            if let Some(u) = store::user_by_email(tx, &email)? {
-                if store::membership_get(tx, account, u.id)?.is_some() {
-                    return Err(Error::AlreadyMember {
-                        email: email.to_string(),
-                        account: account.into(),
-                    });
-                }
+            if store::membership_by_email(tx, account, email.as_str())?.is_some() {
+                return Err(Error::AlreadyMember {
+                    email: email.to_string(),
+                    account: account.into(),
+                });
             }
             if let Some(open) = store::invite_open_for(tx, account, &email, now)? {
                 return Err(Error::PendingInviteExists {
@@ -406,14 +401,14 @@ impl Engine {
                     cap: max_pending,
                 });
             }
-            self.rate_limit(tx, account, inviter.id, now)?;
+            self.rate_limit(tx, account, &actor, now)?;
             let id = store::invite_insert(
                 tx,
                 &NewInvite {
                     account,
                     email: &email,
                     permissions,
-                    invited_by: inviter.id,
+                    invited_by: manager.actor_id,
                     now,
                     expires_at: now + ttl,
                     token_hash: &hash,
@@ -429,9 +424,21 @@ impl Engine {
                 None,
                 Some(permissions.to_text()),
             )?;
-            let row = store::invite_get(tx, id, now)?
-                .ok_or_else(|| Error::Internal("invite vanished".into()))?;
-            Ok((row.invite, acct))
+            // The row as just written (no need to read it back).
+            let invite = Invite {
+                id,
+                account_id: account.to_string(),
+                email: email.clone(),
+                permissions: permissions.clone(),
+                invited_by: actor.clone(),
+                created_at: now,
+                expires_at: now + ttl,
+                status: InviteStatus::Pending,
+                times_sent: 1,
+                last_sent_at: now,
+                accepted_by: None,
+            };
+            Ok((invite, manager.account))
         })?;
         let issued = self.issue(invite, &acct, now, nonce)?;
         self.after_hook(Action::Invite, now, |tx| {
@@ -568,7 +575,7 @@ impl Engine {
                     });
                 }
             }
-            self.rate_limit(tx, &acct.id, manager.actor_id, now)?;
+            self.rate_limit(tx, &acct.id, &actor, now)?;
             if !store::invite_renew(tx, invite_id, now, now + ttl, &hash)? {
                 return Err(Error::InviteNotOpen {
                     invite_id,
