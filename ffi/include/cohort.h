@@ -606,6 +606,21 @@ CohortStatus cohort_permission_check(const struct CohortEngine *engine,
                                      bool *out_allowed);
 
 /**
+ * `cohort_permission_check` that returns its answer directly, for the hottest call of a panel
+ * (it is asked several times per page): 1 when the login holds `key` on the account, 0 when it
+ * does not, and a negative number, minus a `CohortStatus` (`-COHORT_STATUS_UNKNOWN_PERMISSION`,
+ * `-COHORT_STATUS_NULL_ARGUMENT`, …), when the question could not be answered; the message is
+ * then in `cohort_error_message`. Same rules and same answers as `cohort_permission_check`.
+ */
+int32_t cohort_permission_allows(const struct CohortEngine *engine,
+                                 const char *account_id,
+                                 size_t account_id_len,
+                                 const char *email,
+                                 size_t email_len,
+                                 const char *key,
+                                 size_t key_len);
+
+/**
  * The permission catalogue of this engine in display order: the built-in keys (the 13 of WHMCS
  * first), then the ones added in config. `*out_json`: `[{"key","label"}, …]`.
  */

@@ -224,6 +224,14 @@ CohortStatus cohort_permission_check(const struct CohortEngine *engine,
                                      size_t key_len,
                                      bool *out_allowed);
 
+int32_t cohort_permission_allows(const struct CohortEngine *engine,
+                                 const char *account_id,
+                                 size_t account_id_len,
+                                 const char *email,
+                                 size_t email_len,
+                                 const char *key,
+                                 size_t key_len);
+
 CohortStatus cohort_permission_list(const struct CohortEngine *engine,
                                     char **out_json);
 

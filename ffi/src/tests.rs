@@ -768,6 +768,45 @@ fn opening_a_missing_or_broken_config_fails_with_its_status() {
 }
 
 #[test]
+fn allows_answers_like_check_and_returns_minus_the_status_on_failure() {
+    let fx = seeded();
+    let allows = |acct: &str, email: &str, key: &str| {
+        let (a, al) = s(acct);
+        let (e, el) = s(email);
+        let (k, kl) = s(key);
+        unsafe { cohort_permission_allows(fx.e(), a, al, e, el, k, kl) }
+    };
+    for (acct, email, key) in [
+        ("1042", OWNER, "orders"),
+        ("1042", "books@acme.example", "invoices"),
+        ("1042", "books@acme.example", "domains"),
+        ("1042", "stranger@acme.example", "invoices"),
+        ("9999", OWNER, "invoices"),
+    ] {
+        let expected = check(&fx, acct, email, key).unwrap();
+        assert_eq!(
+            allows(acct, email, key),
+            i32::from(expected),
+            "{acct} {email} {key}"
+        );
+    }
+    assert_eq!(
+        allows("1042", OWNER, "billing"),
+        -(CohortStatus::UnknownPermission as i32)
+    );
+    assert!(message().contains("billing"), "{}", message());
+    let (k, kl) = s("invoices");
+    assert_eq!(
+        unsafe { cohort_permission_allows(fx.e(), null(), 0, k, kl, k, kl) },
+        -(CohortStatus::NullArgument as i32)
+    );
+    assert_eq!(
+        unsafe { cohort_permission_allows(null(), k, kl, k, kl, k, kl) },
+        -(CohortStatus::NullArgument as i32)
+    );
+}
+
+#[test]
 fn open_needs_an_existing_database_and_create_makes_one() {
     let _g = shared();
     let dir = tempfile::tempdir().unwrap();

@@ -167,10 +167,11 @@ final class Engine
     // ---------- invites ----------
 
     /**
-     * Invites $email with 'all' or a list of permission keys, valid for $ttl seconds (null: the
-     * configured default). Returns ['invite' => ..., 'token', 'link', 'email' => [to, subject, body]].
+     * Invites $email with 'all' or a list of permission keys (a choice the caller must make: no
+     * default), valid for $ttl seconds (null: the configured default). Returns
+     * ['invite' => ..., 'token', 'link', 'email' => [to, subject, body]].
      */
-    public function invite(string $actor, string $account, string $email, string|array $permissions = 'all', ?int $ttl = null): array
+    public function invite(string $actor, string $account, string $email, string|array $permissions, ?int $ttl = null): array
     {
         $p = self::permissionsJson($permissions);
         return $this->json('cohort_invite_create', $actor, \strlen($actor), $account, \strlen($account), $email, \strlen($email), $p, \strlen($p), $ttl ?? 0);
@@ -272,14 +273,20 @@ final class Engine
         }
     }
 
-    /** Whether $email holds permission $key on $account. */
+    /**
+     * Whether $email holds permission $key on $account. The hottest call of a panel: one FFI call
+     * that returns the answer itself (cohort_permission_allows), no output parameter.
+     */
     public function check(string $account, string $email, string $key): bool
     {
-        $status = $this->ffi->cohort_permission_check($this->handle, $account, \strlen($account), $email, \strlen($email), $key, \strlen($key), $this->allowedAddr);
-        if ($status !== 0) {
-            throw $this->failure($status);
+        $r = $this->ffi->cohort_permission_allows($this->handle, $account, \strlen($account), $email, \strlen($email), $key, \strlen($key));
+        if ($r === 1) {
+            return true;
         }
-        return $this->allowed->cdata;
+        if ($r === 0) {
+            return false;
+        }
+        throw $this->failure(-$r);
     }
 
     /** The permission catalogue: [['key' => 'invoices', 'label' => 'View & Pay Invoices'], ...]. */

@@ -102,7 +102,8 @@ T::eq(true, $c->inspect($resent['token'])['valid'], 'new link works');
 $cancelled = $c->cancel($owner, $short['invite']['id']);
 T::eq('cancelled', $cancelled['status'], 'cancelled');
 T::eq('cancelled', $c->inviteById($short['invite']['id'])['status'], 'stays cancelled');
-$d = $c->invite($owner, '1042', 'di@acme.example');
+$d = $c->invite($owner, '1042', 'di@acme.example', ['tickets']);
+T::throws(ArgumentCountError::class, fn () => $c->invite($owner, '1042', 'x@acme.example'), 'no default permissions');
 T::eq('declined', $c->decline($d['token'])['status'], 'declined');
 
 // Contacts, notification routing, a member leaving.
