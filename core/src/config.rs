@@ -121,8 +121,8 @@ pub const DEFAULT_MAX_INVITES_PER_INVITER_PER_DAY: u32 = 50;
 pub const DEFAULT_BUSY_TIMEOUT_MS: u32 = 5_000;
 /// Owner-only, like the key files.
 pub const DEFAULT_DATABASE_FILE_MODE: u32 = 0o600;
-/// Longest invite lifetime accepted (one year).
-pub const MAX_INVITE_TTL: i64 = 366 * 86_400;
+/// Longest invite lifetime accepted (366 days): the longest lifetime a token may claim.
+pub const MAX_INVITE_TTL: i64 = crate::token::MAX_LIFETIME;
 
 impl Config {
     /// A configuration with defaults, a database at `database` and keys in `key_dir`.
@@ -215,7 +215,7 @@ impl Config {
             ));
         }
         let clock_skew = dur("clock_skew", raw.clock_skew, DEFAULT_SKEW)?;
-        if clock_skew > 3_600 {
+        if !(0..=crate::token::MAX_SKEW).contains(&clock_skew) {
             return Err(Error::config("clock_skew", "must be at most 1h"));
         }
         let link_template = raw
@@ -431,7 +431,8 @@ fn parse_hooks(raw: RawHooks, resolve: impl Fn(&str) -> PathBuf) -> Result<Hooks
     Ok(h)
 }
 
-/// Reads a key file: hex text, refused when the group or others have any access to it.
+/// Reads a key file (see [`decode_hex_secret`]), refused when the group or others have any
+/// access to it.
 pub fn read_key_file(id: &str, path: &Path) -> Result<Vec<u8>> {
     let io = |e: std::io::Error| Error::Io {
         path: path.display().to_string(),
@@ -454,23 +455,43 @@ pub fn read_key_file(id: &str, path: &Path) -> Result<Vec<u8>> {
     }
     #[cfg(not(unix))]
     let _ = meta;
-    let text = std::fs::read_to_string(path).map_err(io)?;
-    decode_hex_secret(id, &text)
+    let bytes = std::fs::read(path).map_err(io)?;
+    decode_hex_secret(id, &String::from_utf8_lossy(&bytes))
 }
 
-fn decode_hex_secret(id: &str, text: &str) -> Result<Vec<u8>> {
-    let t = text.trim();
-    let bad = || Error::Key {
+/// The secret in a key file or key variable (`docs/token-format.md` §5): hex digits `0-9 a-f A-F`
+/// (either case), an even number of them and at least 64, with nothing else but optional spaces,
+/// tabs, CR, LF and form feeds around them (so a trailing newline is fine). No `0x` prefix, no
+/// sign, no whitespace inside.
+pub fn decode_hex_secret(id: &str, text: &str) -> Result<Vec<u8>> {
+    let t = text.trim_matches(|c: char| c.is_ascii_whitespace());
+    let bad = |why: &str| Error::Key {
         key: id.into(),
-        message: format!("a secret is at least {} hex characters", MIN_SECRET_LEN * 2),
+        message: format!(
+            "{why}: a secret is an even number of hex digits (0-9, a-f, A-F), at least {}, \
+             with nothing else but surrounding whitespace",
+            MIN_SECRET_LEN * 2
+        ),
     };
-    if !t.len().is_multiple_of(2) || t.len() < MIN_SECRET_LEN * 2 {
-        return Err(bad());
+    if let Some(c) = t.chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(bad(&format!("{c:?} is not a hex digit")));
     }
-    (0..t.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(t.get(i..i + 2).ok_or_else(bad)?, 16).map_err(|_| bad()))
-        .collect()
+    if !t.len().is_multiple_of(2) || t.len() < MIN_SECRET_LEN * 2 {
+        return Err(bad(&format!("{} hex digits", t.len())));
+    }
+    // Every byte is an ASCII hex digit, so each pair parses.
+    Ok(t.as_bytes()
+        .chunks(2)
+        .map(|p| (hex_value(p[0]) << 4) | hex_value(p[1]))
+        .collect())
+}
+
+fn hex_value(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => c - b'A' + 10,
+    }
 }
 
 /// Hex-encodes a secret for a key file.
@@ -661,6 +682,36 @@ mod tests {
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
             let e = read_key_file("k1", &p).unwrap_err().to_string();
             assert!(e.contains("640"), "{e}");
+        }
+    }
+
+    #[test]
+    fn hex_secrets_take_either_case_and_surrounding_whitespace_only() {
+        let hex = "00112233445566778899aabbccddeeff".repeat(2);
+        let want = decode_hex_secret("k", &hex).unwrap();
+        assert_eq!(want.len(), 32);
+        assert_eq!(want[..3], [0x00, 0x11, 0x22]);
+        for ok in [
+            format!("{hex}\n"),
+            format!("{hex}\r\n"),
+            format!(" \t{hex} \n\n"),
+            hex.to_uppercase(),
+        ] {
+            assert_eq!(decode_hex_secret("k", &ok).unwrap(), want, "{ok:?}");
+        }
+        for bad in [
+            // `from_str_radix` alone would read "+0" as the byte 0x00.
+            format!("+0{}", &hex[2..]),
+            format!("0x{hex}"),
+            format!("{}\n{}", &hex[..32], &hex[32..]),
+            format!("{hex}\u{a0}"),
+            format!("{hex}\0"),
+            format!("{hex}\u{b}"),
+            format!("{hex}0"),
+            hex[..62].to_string(),
+            String::new(),
+        ] {
+            assert!(decode_hex_secret("k", &bad).is_err(), "{bad:?}");
         }
     }
 

@@ -20,6 +20,13 @@ pub const MAX_ACCOUNT_ID_LEN: usize = token::MAX_ACCOUNT_ID_LEN;
 /// Longest account or user name, in characters.
 pub const MAX_NAME_LEN: usize = 200;
 
+/// A genuine token, the invite row it names (if any), and whether it can be used now.
+struct Judgement {
+    claims: Claims,
+    row: Option<InviteRow>,
+    verdict: Result<()>,
+}
+
 /// An open Cohort database with its configuration and keys.
 ///
 /// `Engine` is `Send + Sync`: threads may share one engine (calls are serialized on its single
@@ -107,6 +114,9 @@ impl Engine {
                 message: "the keyring has no current key".into(),
             });
         }
+        // Checked here too for a `Config` built in code: every verifier refuses a larger skew.
+        token::check_skew(cfg.clock_skew)
+            .map_err(|_| Error::config("clock_skew", "must be at most 1h"))?;
         let catalogue = Catalogue::with_extra(&cfg.permissions)?;
         let hooks = match &cfg.hooks {
             Some(h) => Some(Hooks::new(h.clone(), catalogue.keys())?),
@@ -657,31 +667,62 @@ impl Engine {
         Ok(cancelled)
     }
 
-    /// Verifies a token against the keyring and the invite row it names.
+    /// Judges a token, or a whole link, in the order of `docs/token-format.md` §4 then §8: the
+    /// link and the token's structure and signature (an error: no claims can be trusted), then
+    /// the token's own time window, then the invite row it names. Every operation that takes a
+    /// link comes through here, so a link has the same reason in `inspect`, `accept`,
+    /// `accept_register` and `decline` as in an offline verifier, whenever the token alone is
+    /// enough to refuse it.
+    fn judge(&self, c: &Connection, token_or_link: &str, now: i64) -> Result<Judgement> {
+        let t = token::extract_token(token_or_link)?;
+        let claims = self.keyring.verify_signature(t)?;
+        let row = match i64::try_from(claims.invite_id) {
+            Ok(id) => store::invite_get(c, id, now)?,
+            Err(_) => None,
+        };
+        let verdict = match claims.check_time(now, self.cfg.clock_skew) {
+            Err(Error::Token {
+                reason: TokenReason::Expired,
+                message,
+            }) => Err(Error::token(
+                TokenReason::Expired,
+                format!("{message}; ask the account owner to resend it"),
+            )),
+            Err(e) => Err(e),
+            Ok(()) => Self::usable(&claims, row.as_ref(), now),
+        };
+        Ok(Judgement {
+            claims,
+            row,
+            verdict,
+        })
+    }
+
+    /// The claims and invite row of a token that can be used now, or why it cannot.
     fn resolve(
         &self,
         c: &Connection,
         token_or_link: &str,
         now: i64,
     ) -> Result<(Claims, InviteRow)> {
-        let t = token::extract_token(token_or_link);
-        let claims = self.keyring.verify_signature(t)?;
-        let row = i64::try_from(claims.invite_id)
-            .ok()
-            .map(|id| store::invite_get(c, id, now))
-            .transpose()?
-            .flatten()
-            .ok_or_else(|| {
-                Error::token(
-                    TokenReason::UnknownInvite,
-                    format!("invite {} does not exist", claims.invite_id),
-                )
-            })?;
+        let Judgement {
+            claims,
+            row,
+            verdict,
+        } = self.judge(c, token_or_link, now)?;
+        verdict?;
+        let row = row.ok_or_else(|| Error::Internal("a usable token without its invite".into()))?;
         Ok((claims, row))
     }
 
-    /// Why a verified token's invite cannot be used now, if it cannot.
-    fn usable(&self, claims: &Claims, row: &InviteRow, now: i64) -> Result<()> {
+    /// Why the invite row a genuine, in-time token names cannot be used now, if it cannot.
+    fn usable(claims: &Claims, row: Option<&InviteRow>, now: i64) -> Result<()> {
+        let row = row.ok_or_else(|| {
+            Error::token(
+                TokenReason::UnknownInvite,
+                format!("invite {} does not exist", claims.invite_id),
+            )
+        })?;
         let id = row.invite.id;
         if row.invite.account_id != claims.account_id {
             return Err(Error::token(
@@ -719,22 +760,13 @@ impl Engine {
             }
             InviteStatus::Pending | InviteStatus::Expired => {}
         }
-        let expires = row.invite.expires_at.min(claims.expires_at);
-        if row.invite.status == InviteStatus::Expired || now >= expires {
+        // The token's own expiry was checked first; the row may end the invite earlier.
+        if row.invite.status == InviteStatus::Expired || now >= row.invite.expires_at {
             return Err(Error::token(
                 TokenReason::Expired,
                 format!(
                     "invite {id} expired at {}; ask the account owner to resend it",
-                    format_rfc3339(expires)
-                ),
-            ));
-        }
-        if claims.issued_at > now.saturating_add(self.cfg.clock_skew) {
-            return Err(Error::token(
-                TokenReason::NotYetValid,
-                format!(
-                    "invite {id} was issued at {}, in the future",
-                    format_rfc3339(claims.issued_at)
+                    format_rfc3339(row.invite.expires_at.min(claims.expires_at))
                 ),
             ));
         }
@@ -742,13 +774,17 @@ impl Engine {
     }
 
     /// Tells what a token or link is for, and whether it can be used, without consuming it.
+    ///
+    /// The reason is the one every other operation would give. The invite's details are shown
+    /// only when the link names an invite row of its own account (never for `wrong_account`, or
+    /// a token that is expired and names another account's invite).
     pub fn inspect(&self, token_or_link: &str) -> Result<Inspection> {
         let now = self.now();
         let mut store = self.store();
-        let empty = |e: &Error| Inspection {
-            valid: false,
-            reason: reason_of(e),
-            message: Some(e.to_string()),
+        let bare = |valid, reason, message| Inspection {
+            valid,
+            reason,
+            message,
             invite_id: None,
             account_id: None,
             account_name: None,
@@ -759,28 +795,28 @@ impl Engine {
             has_login: None,
         };
         store.read(|tx| {
-            let (claims, row) = match self.resolve(tx, token_or_link, now) {
-                Ok(x) => x,
-                Err(e @ Error::Token { .. }) => return Ok(empty(&e)),
+            let Judgement {
+                claims,
+                row,
+                verdict,
+            } = match self.judge(tx, token_or_link, now) {
+                Ok(j) => j,
+                Err(e @ Error::Token { .. }) => {
+                    return Ok(bare(false, reason_of(&e), Some(e.to_string())))
+                }
                 Err(e) => return Err(e),
             };
-            let verdict = self.usable(&claims, &row, now);
-            if let Err(
-                e @ Error::Token {
-                    reason: TokenReason::WrongAccount,
-                    ..
-                },
-            ) = &verdict
-            {
-                return Ok(empty(e));
-            }
-            let acct = store::account_get(tx, &row.invite.account_id)?.map(|(a, _)| a);
-            let has_login = store::user_by_email(tx, &row.invite.email)?.is_some();
             let (valid, reason, message) = match &verdict {
                 Ok(()) => (true, None, None),
                 Err(e @ Error::Token { .. }) => (false, reason_of(e), Some(e.to_string())),
                 Err(e) => return Err(Error::Internal(e.to_string())),
             };
+            let row = match row {
+                Some(r) if r.invite.account_id == claims.account_id => r,
+                _ => return Ok(bare(valid, reason, message)),
+            };
+            let acct = store::account_get(tx, &row.invite.account_id)?.map(|(a, _)| a);
+            let has_login = store::user_by_email(tx, &row.invite.email)?.is_some();
             Ok(Inspection {
                 valid,
                 reason,
@@ -802,8 +838,7 @@ impl Engine {
         let email = Email::parse(user_email)?;
         let now = self.now();
         self.before_hook(Action::Accept, now, |tx| {
-            let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
+            let (_, row) = self.resolve(tx, token_or_link, now)?;
             self.check_bound(&row, &email)?;
             store::user_by_email(tx, &email)?.ok_or_else(|| Error::not_found("user", &email))?;
             let me = events::person(tx, Some(&row.invite.account_id), &email)?;
@@ -815,7 +850,6 @@ impl Engine {
         let mut accepted = None;
         let member = self.store().write(|tx| {
             let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
             self.check_bound(&row, &email)?;
             let user = store::user_by_email(tx, &email)?
                 .ok_or_else(|| Error::not_found("user", &email))?;
@@ -834,8 +868,7 @@ impl Engine {
         let name = check_name("user name", name, true)?;
         let now = self.now();
         self.before_hook(Action::Accept, now, |tx| {
-            let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
+            let (_, row) = self.resolve(tx, token_or_link, now)?;
             let me = events::newcomer(&email, &name);
             let mut ev = events::about_invite(tx, &row.invite, me.clone(), now)?;
             ev["user"] = me;
@@ -845,7 +878,6 @@ impl Engine {
         let mut accepted = None;
         let member = self.store().write(|tx| {
             let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
             if self.cfg.bind_email && email != row.invite.email {
                 return Err(Error::EmailMismatch {
                     invite_id: row.invite.id,
@@ -948,14 +980,12 @@ impl Engine {
     pub fn decline(&self, token_or_link: &str) -> Result<Invite> {
         let now = self.now();
         self.before_hook(Action::Decline, now, |tx| {
-            let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
+            let (_, row) = self.resolve(tx, token_or_link, now)?;
             let me = events::person(tx, Some(&row.invite.account_id), &row.invite.email)?;
             events::about_invite(tx, &row.invite, me, now)
         })?;
         let declined = self.store().write(|tx| {
-            let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
+            let (_, row) = self.resolve(tx, token_or_link, now)?;
             let inv = row.invite;
             if !store::invite_close(tx, inv.id, InviteStatus::Declined, now, None, None)? {
                 return Err(Error::InviteNotOpen {

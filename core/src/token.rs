@@ -31,6 +31,11 @@ pub const MAX_KEY_ID_LEN: usize = 32;
 pub const MIN_SECRET_LEN: usize = 32;
 /// Default tolerance for a verifier's clock running behind the issuer's, in seconds.
 pub const DEFAULT_SKEW: i64 = 60;
+/// Largest tolerance a verifier may be given, in seconds (one hour).
+pub const MAX_SKEW: i64 = 3_600;
+/// Longest lifetime (`expires_at - issued_at`) a token may claim, in seconds: the longest
+/// `invite_ttl` (366 days). Cohort never signs a longer one, so a longer one is `malformed`.
+pub const MAX_LIFETIME: i64 = 366 * 86_400;
 
 const FIXED_LEN: usize = 8 + 8 + 8 + 16;
 const MAC_B64_LEN: usize = 43;
@@ -121,6 +126,43 @@ impl Claims {
     pub fn nonce_hash(&self) -> Vec<u8> {
         nonce_hash(&self.nonce)
     }
+
+    /// The time checks of a verified token, after its signature (`docs/token-format.md` §4):
+    /// `expired` when `now >= expires_at`, then `not_yet_valid` when `issued_at > now + skew`.
+    /// Skew never extends a token's life.
+    pub fn check_time(&self, now: i64, skew: i64) -> Result<()> {
+        if now >= self.expires_at {
+            return Err(Error::token(
+                TokenReason::Expired,
+                format!(
+                    "invite {} expired at {}",
+                    self.invite_id,
+                    crate::clock::format_rfc3339(self.expires_at)
+                ),
+            ));
+        }
+        if self.issued_at > now.saturating_add(skew) {
+            return Err(Error::token(
+                TokenReason::NotYetValid,
+                format!(
+                    "issued at {}, which is in the future by more than the allowed {skew} s",
+                    crate::clock::format_rfc3339(self.issued_at)
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a clock skew outside 0 to [`MAX_SKEW`] seconds.
+pub fn check_skew(skew: i64) -> Result<()> {
+    if !(0..=MAX_SKEW).contains(&skew) {
+        return Err(Error::InvalidArgument {
+            field: "skew",
+            message: format!("{skew} s is outside 0 s to {MAX_SKEW} s (1 hour)"),
+        });
+    }
+    Ok(())
 }
 
 /// SHA-256 over a label and the nonce: what the invite row stores.
@@ -259,30 +301,14 @@ impl Keyring {
         Ok(text)
     }
 
-    /// Verifies structure, signature and time window. `now` and `skew` are UTC seconds.
+    /// Verifies structure, signature and time window. `now` and `skew` are UTC seconds; `skew`
+    /// must be 0 to [`MAX_SKEW`].
     ///
     /// Expired means `now >= expires_at` (no grace); not yet valid means `issued_at > now + skew`.
     pub fn verify(&self, token: &str, now: i64, skew: i64) -> Result<Claims> {
+        check_skew(skew)?;
         let claims = self.verify_signature(token)?;
-        if now >= claims.expires_at {
-            return Err(Error::token(
-                TokenReason::Expired,
-                format!(
-                    "invite {} expired at {}",
-                    claims.invite_id,
-                    crate::clock::format_rfc3339(claims.expires_at)
-                ),
-            ));
-        }
-        if claims.issued_at > now.saturating_add(skew) {
-            return Err(Error::token(
-                TokenReason::NotYetValid,
-                format!(
-                    "issued at {}, which is in the future by more than the allowed {skew} s",
-                    crate::clock::format_rfc3339(claims.issued_at)
-                ),
-            ));
-        }
+        claims.check_time(now, skew)?;
         Ok(claims)
     }
 
@@ -440,29 +466,46 @@ fn decode_claims(kid: &str, p: &[u8]) -> Result<Claims> {
     if claims.expires_at <= claims.issued_at {
         return Err(malformed("expires_at is not after issued_at"));
     }
+    // Widened, so that no pair of 64-bit times can overflow.
+    let lifetime = i128::from(claims.expires_at) - i128::from(claims.issued_at);
+    if lifetime > i128::from(MAX_LIFETIME) {
+        return Err(malformed(format!(
+            "the token claims a lifetime of {lifetime} s; at most {MAX_LIFETIME} s (366 days) are allowed"
+        )));
+    }
     Ok(claims)
 }
 
-/// Finds the token in a whole link or returns the input trimmed (see `docs/token-format.md`).
+/// Finds the token in a whole link, or returns the input trimmed (`docs/token-format.md` §7).
 ///
 /// Surrounding ASCII whitespace is ignored. When the query (after the first `?`, before any `#`)
-/// has a parameter named exactly `token`, its value is the token (`…?token=T&x=1`); otherwise, when
-/// the text holds a `/`, the token is the last path segment (`…/invite/T`, `…?rp=/invite/T`), cut
-/// at the first `?` or `&`; otherwise the whole text is the token.
-pub fn extract_token(token_or_link: &str) -> &str {
+/// has a parameter named exactly `token`, its value is the token (`…?token=T&x=1`); a link with
+/// more than one such parameter is refused as `malformed` rather than guessing which one counts.
+/// Otherwise, when the text holds a `/`, the token is the last path segment once every trailing
+/// `/` is dropped (`…/invite/T`, `…/invite/T//`, `…?rp=/invite/T`), cut at the first `?` or `&`;
+/// otherwise the whole text is the token.
+pub fn extract_token(token_or_link: &str) -> Result<&str> {
     let s = token_or_link.trim_matches(|c: char| c.is_ascii_whitespace());
     let no_frag = s.split('#').next().unwrap_or(s);
     if let Some((_, query)) = no_frag.split_once('?') {
-        if let Some(t) = query.split('&').find_map(|p| p.strip_prefix("token=")) {
-            return t;
+        let mut found = query.split('&').filter_map(|p| p.strip_prefix("token="));
+        if let Some(t) = found.next() {
+            let others = found.count();
+            if others > 0 {
+                return Err(malformed(format!(
+                    "the link has {} token= parameters; exactly one is allowed",
+                    others + 1
+                )));
+            }
+            return Ok(t);
         }
     }
     if s.contains('/') {
         let tail = no_frag.trim_end_matches('/');
         let last = tail.rsplit('/').next().unwrap_or(tail);
-        return last.split(['?', '&']).next().unwrap_or(last);
+        return Ok(last.split(['?', '&']).next().unwrap_or(last));
     }
-    s
+    Ok(s)
 }
 
 #[cfg(test)]
@@ -580,41 +623,98 @@ mod tests {
 
     #[test]
     fn extracts_tokens_from_links() {
+        fn x(link: &str) -> &str {
+            extract_token(link).unwrap()
+        }
+        assert_eq!(x("https://p.example/invite?token=abc.def&x=1"), "abc.def");
         assert_eq!(
-            extract_token("https://p.example/invite?token=abc.def&x=1"),
+            x("https://p.example/index.php?rp=/invite/abc.def"),
             "abc.def"
         );
-        assert_eq!(
-            extract_token("https://p.example/index.php?rp=/invite/abc.def"),
-            "abc.def"
-        );
-        assert_eq!(
-            extract_token("https://p.example/invite/abc.def/#top"),
-            "abc.def"
-        );
-        assert_eq!(
-            extract_token("https://p.example/invite/abc.def?utm=x"),
-            "abc.def"
-        );
-        assert_eq!(extract_token("  abc.def \n"), "abc.def");
+        assert_eq!(x("https://p.example/invite/abc.def/#top"), "abc.def");
+        assert_eq!(x("https://p.example/invite/abc.def?utm=x"), "abc.def");
+        assert_eq!(x("  abc.def \n"), "abc.def");
+        // Every trailing slash is dropped.
+        assert_eq!(x("https://p.example/invite/abc.def///"), "abc.def");
         // Only a parameter named exactly `token` counts, and only in the query.
         assert_eq!(
-            extract_token("https://p.example/accept?csrf_token=x&token=abc.def"),
+            x("https://p.example/accept?csrf_token=x&token=abc.def"),
             "abc.def"
         );
-        assert_eq!(
-            extract_token("https://p.example/invite/abc.def#token=x"),
-            "abc.def"
-        );
+        assert_eq!(x("https://p.example/invite/abc.def#token=x"), "abc.def");
         // Only ASCII whitespace is trimmed, as the stdlib verifiers do.
-        assert_eq!(extract_token("abc.def\u{a0}"), "abc.def\u{a0}");
+        assert_eq!(x("abc.def\u{a0}"), "abc.def\u{a0}");
+    }
+
+    #[test]
+    fn a_link_with_two_token_parameters_is_refused() {
+        for link in [
+            "https://p.example/accept?token=abc.def&token=ghi.jkl",
+            "https://p.example/accept?token=abc.def&x=1&token=abc.def",
+            "https://p.example/accept?token=&token=abc.def",
+        ] {
+            let e = extract_token(link).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::Token {
+                        reason: TokenReason::Malformed,
+                        ..
+                    }
+                ),
+                "{link}: {e}"
+            );
+        }
+        // One in the query and one in the fragment: the fragment is not the query.
+        assert_eq!(
+            extract_token("https://p.example/accept?token=abc.def#token=x").unwrap(),
+            "abc.def"
+        );
+    }
+
+    #[test]
+    fn lifetime_is_capped() {
+        let k = ring();
+        let at = |iat: i64, exp: i64| {
+            let c = Claims {
+                issued_at: iat,
+                expires_at: exp,
+                ..claims()
+            };
+            k.verify_signature(&k.sign(&c).unwrap())
+        };
+        assert!(at(1_000, 1_000 + MAX_LIFETIME).is_ok());
+        assert_eq!(
+            reason(at(1_000, 1_001 + MAX_LIFETIME)),
+            TokenReason::Malformed
+        );
+        assert_eq!(reason(at(1_000, i64::MAX)), TokenReason::Malformed);
+        assert_eq!(reason(at(i64::MIN, i64::MAX)), TokenReason::Malformed);
+        assert_eq!(reason(at(1_000, 1_000)), TokenReason::Malformed);
+        assert_eq!(reason(at(1_000, 999)), TokenReason::Malformed);
+    }
+
+    #[test]
+    fn skew_is_capped() {
+        let k = ring();
+        let t = k.sign(&claims()).unwrap();
+        assert!(k.verify(&t, 2_000, MAX_SKEW).is_ok());
+        for skew in [MAX_SKEW + 1, -1, i64::MAX] {
+            assert!(
+                matches!(
+                    k.verify(&t, 2_000, skew),
+                    Err(Error::InvalidArgument { field: "skew", .. })
+                ),
+                "{skew}"
+            );
+        }
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
-        fn sign_verify_round_trips(id in any::<u64>(), iat in 0i64..4_000_000_000, ttl in 1i64..100_000_000,
+        fn sign_verify_round_trips(id in any::<u64>(), iat in 0i64..4_000_000_000, ttl in 1i64..=MAX_LIFETIME,
                                    nonce in any::<[u8; 16]>(), acct in "[a-zA-Z0-9 _.-]{1,64}") {
             let k = ring();
             let c = Claims { key_id: String::new(), invite_id: id, issued_at: iat, expires_at: iat + ttl, nonce, account_id: acct };

@@ -478,15 +478,35 @@ fn the_seed_flow_through_the_shared_library() {
     let resent = call(|out| unsafe { (a.cohort_invite_resend)(p.h, o, ol, id, 0, out) }).unwrap();
     assert_eq!(resent["invite"]["status"], "pending");
     assert_eq!(resent["invite"]["times_sent"], 2);
+    // The old link is superseded, but it is also past its own expiry, and the token's time
+    // window is judged first: expired, everywhere (as an offline verifier says).
     assert_eq!(
         p.inspect(short["token"].as_str().unwrap())["reason"],
-        "superseded"
+        "expired"
     );
     let e = p
         .accept(short["token"].as_str().unwrap(), "cy@acme.example")
         .unwrap_err();
-    assert_eq!(e.0, TOKEN_SUPERSEDED);
+    assert_eq!(e.0, TOKEN_EXPIRED);
+    let (st, sl) = s(short["token"].as_str().unwrap());
+    let (mut vid, mut vexp) = (0i64, 0i64);
+    assert_eq!(
+        unsafe { (a.cohort_token_verify)(p.h, st, sl, &mut vid, &mut vexp) },
+        TOKEN_EXPIRED
+    );
     assert_eq!(p.inspect(resent["token"].as_str().unwrap())["valid"], true);
+    // Sent once more: the second link, still in its time window, is superseded.
+    let third = call(|out| unsafe { (a.cohort_invite_resend)(p.h, o, ol, id, 0, out) }).unwrap();
+    assert_eq!(third["invite"]["times_sent"], 3);
+    assert_eq!(
+        p.inspect(resent["token"].as_str().unwrap())["reason"],
+        "superseded"
+    );
+    let e = p
+        .accept(resent["token"].as_str().unwrap(), "cy@acme.example")
+        .unwrap_err();
+    assert_eq!(e.0, TOKEN_SUPERSEDED);
+    let resent = third;
 
     // Cancel it; the link dies.
     let cancelled = call(|out| unsafe { (a.cohort_invite_cancel)(p.h, o, ol, id, out) }).unwrap();
