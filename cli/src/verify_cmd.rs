@@ -7,7 +7,7 @@ use crate::{load_config, usage, Failure, Outcome};
 use clap::Args;
 use cohort_core::clock::{format_rfc3339, parse_duration, parse_time};
 use cohort_core::config::read_key_file;
-use cohort_core::token::{extract_token, Keyring, DEFAULT_SKEW, MAX_SKEW};
+use cohort_core::token::{Keyring, DEFAULT_SKEW, MAX_SKEW};
 use cohort_core::{Clock, Error, SystemClock};
 use std::path::PathBuf;
 
@@ -67,7 +67,10 @@ pub fn run(args: VerifyLinkArgs, config: Option<PathBuf>, json: bool) -> Outcome
             Some(d) => d,
         },
     };
-    match extract_token(&args.link).and_then(|t| ring.verify(t, now, skew)) {
+    match ring
+        .verify_link(&args.link, now, skew)
+        .map(|v| v.to_claims())
+    {
         Ok(c) => {
             if json {
                 crate::output::json(&serde_json::json!({ "valid": true, "claims": c }));

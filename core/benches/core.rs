@@ -106,6 +106,16 @@ fn token_verify<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
                 .unwrap()
         })
     });
+    g.bench_function(
+        "verify, no allocation (verify_view, as cohort_token_verify)",
+        |b| {
+            b.iter(|| {
+                ring.verify_view(black_box(&token), black_box(T0 + 60), 60)
+                    .unwrap()
+                    .invite_id
+            })
+        },
+    );
     g.bench_function("sign", |b| {
         b.iter(|| ring.sign(black_box(&claims)).unwrap())
     });

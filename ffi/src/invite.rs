@@ -184,8 +184,9 @@ pub unsafe extern "C" fn cohort_token_verify(
     ffi_boundary!(F, [engine, token_or_link, out_invite_id, out_expires_at], {
         let e = handle::get(F, engine)?;
         let token = text(F, token_or_link, token_or_link_len, "token_or_link")?;
-        let token = cohort_core::token::extract_token(token)?;
-        let claims = e.keyring().verify(token, e.now(), e.config().clock_skew)?;
+        let claims = e
+            .keyring()
+            .verify_link(token, e.now(), e.config().clock_skew)?;
         let id = i64::try_from(claims.invite_id).map_err(|_| {
             Failure::new(
                 CohortStatus::TokenUnknownInvite,
