@@ -368,10 +368,7 @@ pub fn check_dir_with(cfg: &HooksConfig) -> Result<Vec<ScriptReport>> {
             message: "not a directory".into(),
         });
     }
-    let keys = crate::permissions::BUILTIN
-        .iter()
-        .map(|(k, _)| k.to_string())
-        .collect();
+    let keys = crate::permissions::Catalogue::default().keys();
     let rt = runtime::Runtime::load(cfg, keys);
     Ok(rt.reports())
 }

@@ -106,8 +106,8 @@ const PINNED: &[&str] = &[
     "previous_status",
     "old_permissions",
     "member",
+    "leaving",
     "all",
-    "member",
     "pending",
     "accepted",
     "cancelled",
@@ -147,6 +147,7 @@ const PINNED: &[&str] = &[
     "affiliates",
     "emails",
     "orders",
+    "users",
 ];
 
 /// Re-raises budget errors and vetoes that `pcall`, `xpcall` or `coroutine.resume` caught.
@@ -553,4 +554,41 @@ fn cohort_table(lua: &Lua, state: Arc<CallState>) -> mlua::Result<Table> {
         lua.create_function(move |_, ()| Ok(st.now.load(Relaxed)))?,
     )?;
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Every name event data uses is pinned once: the field names, the statuses and roles, every
+    /// event name and every permission key of the catalogue (`users` included).
+    #[test]
+    fn pinned_names_are_distinct_and_cover_what_events_carry() {
+        let pinned: BTreeSet<&str> = PINNED.iter().copied().collect();
+        assert_eq!(pinned.len(), PINNED.len(), "a name is pinned twice");
+        for key in crate::permissions::Catalogue::default().keys() {
+            assert!(
+                pinned.contains(key.as_str()),
+                "permission key {key} is not pinned"
+            );
+        }
+        for e in Event::all() {
+            assert!(pinned.contains(e.name()), "{e} is not pinned");
+        }
+        for word in [
+            "pending",
+            "accepted",
+            "cancelled",
+            "declined",
+            "expired",
+            "owner",
+            "member",
+            "all",
+            "system",
+            "leaving",
+        ] {
+            assert!(pinned.contains(word), "{word} is not pinned");
+        }
+    }
 }
