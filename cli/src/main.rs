@@ -6,6 +6,7 @@
 mod demo;
 mod hooks_cmd;
 mod output;
+mod stderr_log;
 mod team_cmd;
 mod verify_cmd;
 
@@ -265,6 +266,7 @@ type Outcome = Result<u8, Failure>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    stderr_log::init();
     let json = cli.json;
     match run(cli) {
         Ok(code) => ExitCode::from(code),
