@@ -19,6 +19,7 @@ macro_rules! println {
 mod demo;
 mod hooks_cmd;
 mod output;
+mod stderr_log;
 mod team_cmd;
 mod verify_cmd;
 
@@ -299,6 +300,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    stderr_log::init();
     let json = cli.json;
     let demo_json = json && matches!(cli.command, Command::Demo);
     if demo_json {

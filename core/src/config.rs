@@ -2,7 +2,10 @@
 
 use crate::clock::{format_duration, parse_duration};
 use crate::error::{Error, Result};
-use crate::hooks::{parse_millis, parse_size, HooksConfig, OnError};
+use crate::hooks::logbook::{SYSLOG_FACILITIES, SYSLOG_SOCKET};
+use crate::hooks::{
+    parse_millis, parse_size, HooksConfig, LogConfig, LogLevel, OnError, SyslogConfig,
+};
 use crate::token::{valid_key_id, Keyring, DEFAULT_SKEW, MIN_SECRET_LEN};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -36,6 +39,19 @@ struct RawConfig {
     keys: Option<RawKeys>,
     permissions: Option<BTreeMap<String, String>>,
     hooks: Option<RawHooks>,
+    log: Option<RawLog>,
+}
+
+/// The `[log]` section: where the records of hooks go.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    level: Option<String>,
+    file: Option<String>,
+    file_mode: Option<String>,
+    syslog: Option<bool>,
+    syslog_facility: Option<String>,
+    syslog_socket: Option<String>,
 }
 
 /// The `[hooks]` section: Lua hook scripts and their budgets.
@@ -107,10 +123,13 @@ pub struct Config {
     /// Tolerance, in seconds, for a token issued slightly in the future.
     pub clock_skew: i64,
     pub keys: KeysConfig,
-    /// Extra permission keys (key → label) beyond the 13 built-in ones.
+    /// Extra permission keys (key → label) beyond the 14 built-in ones.
     pub permissions: Vec<(String, String)>,
     /// Lua hook scripts; `None` when no `[hooks]` directory is configured (hooks cost nothing).
     pub hooks: Option<HooksConfig>,
+    /// Where the records of hooks go besides the `log` facade and a host's logger; `None`
+    /// without a `[log]` section.
+    pub log: Option<LogConfig>,
 }
 
 pub const DEFAULT_LINK_TEMPLATE: &str = "https://panel.example.com/index.php?rp=/invite/{token}";
@@ -152,6 +171,7 @@ impl Config {
             },
             permissions: Vec::new(),
             hooks: None,
+            log: None,
         }
     }
 
@@ -248,18 +268,7 @@ impl Config {
                 "must be at least 1",
             ));
         }
-        let database_file_mode = match raw.database_file_mode.as_deref() {
-            None => DEFAULT_DATABASE_FILE_MODE,
-            Some("0600") => 0o600,
-            Some("0640") => 0o640,
-            Some("0660") => 0o660,
-            Some(other) => {
-                return Err(Error::config(
-                    "database_file_mode",
-                    format!("{other:?} is not one of \"0600\" (default), \"0640\", \"0660\""),
-                ))
-            }
-        };
+        let database_file_mode = file_mode("database_file_mode", raw.database_file_mode)?;
         let raw_keys = raw
             .keys
             .ok_or_else(|| Error::config("keys", "the [keys] section is required"))?;
@@ -302,6 +311,7 @@ impl Config {
             },
             permissions: raw.permissions.unwrap_or_default().into_iter().collect(),
             hooks: raw.hooks.map(|h| parse_hooks(h, resolve)).transpose()?,
+            log: raw.log.map(|l| parse_log(l, resolve)).transpose()?,
         })
     }
 
@@ -374,6 +384,98 @@ fn check_link_scheme(template: &str, allow_http: bool) -> Result<()> {
         "link_template",
         "must be an https:// URL containing {token}",
     ))
+}
+
+/// `"0600"` (the default), or the opt-in group modes `"0640"` and `"0660"`.
+fn file_mode(setting: &str, v: Option<String>) -> Result<u32> {
+    match v.as_deref() {
+        None | Some("0600") => Ok(DEFAULT_DATABASE_FILE_MODE),
+        Some("0640") => Ok(0o640),
+        Some("0660") => Ok(0o660),
+        Some(other) => Err(Error::config(
+            setting,
+            format!("{other:?} is not one of \"0600\" (default), \"0640\", \"0660\""),
+        )),
+    }
+}
+
+/// Validates the `[log]` section: a file, the system log, or both, and a level.
+fn parse_log(raw: RawLog, resolve: impl Fn(&str) -> PathBuf) -> Result<LogConfig> {
+    let level = match raw.level.as_deref() {
+        None => LogLevel::Info,
+        Some(l) => LogLevel::parse(l).ok_or_else(|| {
+            Error::config(
+                "log.level",
+                format!("{l:?} is not one of \"error\", \"warn\", \"info\" (default), \"debug\""),
+            )
+        })?,
+    };
+    if raw.file.as_deref() == Some("") {
+        return Err(Error::config(
+            "log.file",
+            "is empty; give a path or leave it out",
+        ));
+    }
+    if raw.file.is_none() && raw.file_mode.is_some() {
+        return Err(Error::config("log.file_mode", "applies only with log.file"));
+    }
+    let syslog = raw.syslog.unwrap_or(false);
+    if !syslog {
+        for (name, set) in [
+            ("log.syslog_facility", raw.syslog_facility.is_some()),
+            ("log.syslog_socket", raw.syslog_socket.is_some()),
+        ] {
+            if set {
+                return Err(Error::config(name, "applies only with syslog = true"));
+            }
+        }
+    }
+    if raw.file.is_none() && !syslog {
+        return Err(Error::config(
+            "log",
+            "the [log] section needs file = \"PATH\" or syslog = true (or both)",
+        ));
+    }
+    let syslog = if syslog {
+        let facility = match raw.syslog_facility.as_deref() {
+            None => 1,
+            Some(f) => SYSLOG_FACILITIES
+                .iter()
+                .find(|(name, _)| *name == f)
+                .map(|(_, code)| *code)
+                .ok_or_else(|| {
+                    Error::config(
+                        "log.syslog_facility",
+                        format!(
+                            "{f:?} is not one of {}",
+                            SYSLOG_FACILITIES
+                                .iter()
+                                .map(|(n, _)| *n)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?,
+        };
+        if cfg!(not(unix)) {
+            return Err(Error::config("log.syslog", "needs a Unix system"));
+        }
+        Some(SyslogConfig {
+            facility,
+            socket: raw
+                .syslog_socket
+                .as_deref()
+                .map_or_else(|| PathBuf::from(SYSLOG_SOCKET), &resolve),
+        })
+    } else {
+        None
+    };
+    Ok(LogConfig {
+        level,
+        file_mode: file_mode("log.file_mode", raw.file_mode)?,
+        file: raw.file.as_deref().map(resolve),
+        syslog,
+    })
 }
 
 /// Validates the `[hooks]` section; without `dir` there are no hooks.
@@ -590,6 +692,15 @@ dir = "keys"
 # max_return = 4096        # largest value (bytes) a handler may return
 # on_error = "deny"        # a failing hook denies; "allow" lets the operation go on
 # reload_check = "1s"      # how often changed scripts are noticed ("0s": on every event)
+
+# Where the records of hooks go: lines scripts log (cohort.log, print), failing after-handlers,
+# scripts that do not load. A file, the system log, or both (see docs/hooks.md, "Logging").
+# [log]
+# file = "log/hooks.log"   # appended, one line per record; reopened when logrotate renames it
+# file_mode = "0600"       # mode of a log file Cohort creates ("0640"/"0660": group access)
+# syslog = true            # also to the system log (/dev/log)
+# syslog_facility = "user" # user, daemon, auth, syslog, authpriv, local0 ... local7
+# level = "info"           # the least severe level written: error, warn, info, debug
 "#
     )
 }

@@ -3,7 +3,8 @@
 use crate::clock::{format_rfc3339, Clock, SystemClock};
 use crate::config::{Config, MAX_INVITE_TTL};
 use crate::error::{Error, Result};
-use crate::hooks::{events, Action, Event, Hooks, Verdict};
+use crate::hooks::logbook::Logbook;
+use crate::hooks::{events, Action, Event, Hooks, LogCallback, LogLevel, Verdict};
 
 mod team;
 use crate::model::*;
@@ -40,6 +41,8 @@ pub struct Engine {
     store: Mutex<Store>,
     /// Lua hook scripts; `None` (no cost at all) when no `[hooks]` directory is configured.
     hooks: Option<Hooks>,
+    /// Where the records of hooks go (the `[log]` section and a host's logger).
+    log: Arc<Logbook>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -118,8 +121,9 @@ impl Engine {
         token::check_skew(cfg.clock_skew)
             .map_err(|_| Error::config("clock_skew", "must be at most 1h"))?;
         let catalogue = Catalogue::with_extra(&cfg.permissions)?;
+        let log = Arc::new(Logbook::open(cfg.log.as_ref())?);
         let hooks = match &cfg.hooks {
-            Some(h) => Some(Hooks::new(h.clone(), catalogue.keys())?),
+            Some(h) => Some(Hooks::with_log(h.clone(), catalogue.keys(), log.clone())?),
             None => None,
         };
         let store = Store::open(
@@ -138,7 +142,22 @@ impl Engine {
             clock,
             store: Mutex::new(store),
             hooks,
+            log,
         })
+    }
+
+    /// Sets the host's logger: `logger` receives every record of hooks at `level` or more
+    /// severe (lines scripts log, failing after-handlers, scripts that do not load), besides
+    /// the `[log]` destinations. `None` removes it.
+    ///
+    /// The logger is called on the thread of the operation that made the record, from within
+    /// that call on this engine, after the scripts have run (outside the VM's lock and the
+    /// deadline); never by two threads at once, and never again once this returns with another
+    /// logger. Records of calls the logger itself makes on the engine do not reach it, and it
+    /// cannot replace itself (that is an [`Error::InvalidArgument`]). A panic in it is caught
+    /// and loses that record only.
+    pub fn set_logger(&self, level: LogLevel, logger: Option<LogCallback>) -> Result<()> {
+        self.log.set_callback(level, logger)
     }
 
     pub fn config(&self) -> &Config {
@@ -1433,9 +1452,11 @@ impl Engine {
         let data = self.store().read(|tx| build(tx));
         match data {
             Ok(data) => hooks.after(event, &events::with_header(event, now, data), now),
-            Err(e) => {
-                log::warn!(target: "cohort::hooks", "{event}: could not read the event's data: {e}")
-            }
+            Err(e) => hooks.log(
+                LogLevel::Warn,
+                Some(event),
+                &format!("could not read the event's data; its after-handlers did not run: {e}"),
+            ),
         }
     }
 
@@ -1460,8 +1481,12 @@ impl Engine {
                 Some(format!("{script}: {reason}")),
             )
         });
-        if let Err(err) = written {
-            log::error!(target: "cohort::hooks", "could not record {action} of {event}: {err}");
+        if let (Err(err), Some(hooks)) = (written, &self.hooks) {
+            hooks.log(
+                LogLevel::Error,
+                Some(event),
+                &format!("could not record {action} in the audit trail: {err}"),
+            );
         }
     }
 
