@@ -1,5 +1,6 @@
--- Activity log: one line in the engine's log for every completed operation. After-handlers
--- observe only; nothing here can change an outcome.
+-- Activity log: one line for every completed operation, written where the config's [log]
+-- section says (a file, the system log) and to the panel's logger if it set one (see
+-- docs/hooks.md, "Logging"). After-handlers observe only; nothing here can change an outcome.
 
 local ACTIONS = {
     "invite", "accept", "revoke", "resend", "cancel",

@@ -171,7 +171,8 @@ pub fn run() -> Result<()> {
 
     step(
         8,
-        "Olivia resends Dan's invite: a new link and 7 fresh days; the old link stops working",
+        "Olivia resends Dan's invite: a new link and 7 fresh days; the old link stays dead. \
+         That mail bounces, so she resends once more: only the newest link works",
     );
     let again = engine.resend(OWNER, dan.invite.id, None)?;
     println!(
@@ -179,7 +180,12 @@ pub fn run() -> Result<()> {
         format_rfc3339(again.invite.expires_at),
         engine.inspect(&dan.link)?.reason.unwrap_or("?")
     );
-    engine.accept_register(&again.link, DAN, "Dan Support")?;
+    let last = engine.resend(OWNER, dan.invite.id, None)?;
+    println!(
+        "sent again; the link of a moment ago: {}",
+        engine.inspect(&again.link)?.reason.unwrap_or("?")
+    );
+    engine.accept_register(&last.link, DAN, "Dan Support")?;
     engine.record_login(DAN)?;
     table(&engine)?;
 

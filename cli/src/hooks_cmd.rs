@@ -130,17 +130,34 @@ fn check(settings: &HooksConfig, json: bool) -> Result<u8> {
         for r in &reports {
             match &r.error {
                 None => println!("  ok     {}  ({})", r.name, r.events.join(", ")),
-                Some(e) => println!("  ERROR  {}  {e}", r.name),
+                Some(e) => {
+                    println!("  ERROR  {}  {e}", r.name);
+                    println!("         while it fails, denies: {}", blocks(&r.blocks));
+                }
             }
         }
         if failed > 0 {
             println!(
-                "{failed} of {} scripts failed; while any fails, every before-event is denied",
+                "{failed} of {} scripts failed; each denies the before-events named in it until fixed",
                 reports.len()
             );
         }
     }
     Ok(u8::from(failed > 0))
+}
+
+/// The before-events a broken script denies, for people.
+fn blocks(events: &[String]) -> String {
+    let all = hooks::Event::all()
+        .filter(|e| e.phase == hooks::Phase::Before)
+        .count();
+    match events.len() {
+        0 => "nothing (it names no before-event)".into(),
+        n if n == all => {
+            "every before-event (it names one in a way only running it would tell)".into()
+        }
+        _ => events.join(", "),
+    }
 }
 
 fn read_event(path: &Path) -> Result<serde_json::Value> {
@@ -204,7 +221,7 @@ fn print_report(r: &TestReport, on_error: OnError, json: bool) {
     if !r.logs.is_empty() {
         println!("log:");
         for l in &r.logs {
-            println!("  [{}] {}: {}", l.level, l.script, l.message);
+            println!("  [{}] {}: {}", l.level, l.place(), l.message);
         }
     }
 }

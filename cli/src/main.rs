@@ -1,11 +1,25 @@
 //! `cohort`: the command line for hosting admins and integrators, and the demo.
 //!
 //! Exit codes: 0 done or allowed; 1 refused or not allowed (reason on stderr, or as
-//! `{"error":{...}}` on stdout with `--json`); 2 usage or configuration error.
+//! `{"error":{...}}` on stdout with `--json`); 2 usage, configuration, input or environment
+//! error. With `--json`, stdout is always exactly one JSON document, errors included. A closed
+//! stdout (`cohort users 1042 | head -1`) ends the command quietly with exit 0.
+
+/// Every line the CLI prints goes through [`output::write_line`], which ends the process
+/// quietly when stdout is a closed pipe, and which `--json demo` captures.
+macro_rules! println {
+    () => {
+        $crate::output::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))
+    };
+}
 
 mod demo;
 mod hooks_cmd;
 mod output;
+mod stderr_log;
 mod team_cmd;
 mod verify_cmd;
 
@@ -60,8 +74,11 @@ enum Command {
         /// How long the invite stays valid: 7d, 1h, 90s (default from config).
         #[arg(long)]
         ttl: Option<String>,
+        /// Print only the link (for scripts: `link=$(cohort invite … --link-only)`).
+        #[arg(long, conflicts_with = "json")]
+        link_only: bool,
     },
-    /// Pending and expired invites of ACCOUNT.
+    /// Pending and expired invites of ACCOUNT (links are not stored: `resend` makes a new one).
     Invites { account: String },
     /// Send an invite again: new link, fresh expiry; the old link stops working.
     Resend {
@@ -70,6 +87,9 @@ enum Command {
         by: Option<String>,
         #[arg(long)]
         ttl: Option<String>,
+        /// Print only the new link.
+        #[arg(long, conflicts_with = "json")]
+        link_only: bool,
     },
     /// Cancel an invite; its link stops working.
     Cancel {
@@ -240,7 +260,19 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
         let code = e.code();
         let exit = match code {
-            ErrorCode::Config | ErrorCode::Key | ErrorCode::SchemaTooNew => 2,
+            // Input, configuration and environment: the command could not be judged at all.
+            ErrorCode::InvalidArgument
+            | ErrorCode::InvalidEmail
+            | ErrorCode::UnknownPermission
+            | ErrorCode::EmptyPermissions
+            | ErrorCode::Config
+            | ErrorCode::Key
+            | ErrorCode::SchemaTooNew
+            | ErrorCode::Io
+            | ErrorCode::Storage
+            | ErrorCode::Busy
+            | ErrorCode::Internal => 2,
+            // Everything else is the domain saying no: refused, not found, not allowed.
             _ => 1,
         };
         Failure {
@@ -264,9 +296,24 @@ fn usage(message: impl Into<String>) -> Failure {
 type Outcome = Result<u8, Failure>;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    stderr_log::init();
     let json = cli.json;
-    match run(cli) {
+    let demo_json = json && matches!(cli.command, Command::Demo);
+    if demo_json {
+        output::capture_start();
+    }
+    let result = run(cli);
+    if demo_json {
+        let transcript = output::capture_stop();
+        if result.is_ok() {
+            output::json(&serde_json::json!({ "demo": "ok", "transcript": transcript }));
+        }
+    }
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             if json {
@@ -281,6 +328,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// What a command line clap could not parse gets: help and version as usual (exit 0), any other
+/// mistake as exit 2, with `--json` as one JSON document on stdout.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let json = std::env::args()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if json {
+        let text = e.to_string();
+        let message = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim_start_matches("error: ")
+            .to_string();
+        output::json(&serde_json::json!({"error": {
+            "code": "usage",
+            "number": 0,
+            "message": message,
+            "usage": e.render().to_string(),
+        }}));
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(2)
+}
+
 /// The config file: --config, then $COHORT_CONFIG, then ./cohort.toml.
 fn config_path(flag: Option<PathBuf>) -> PathBuf {
     flag.or_else(|| std::env::var_os("COHORT_CONFIG").map(PathBuf::from))
@@ -290,10 +369,15 @@ fn config_path(flag: Option<PathBuf>) -> PathBuf {
 fn load_config(flag: Option<PathBuf>) -> Result<Config, Failure> {
     let path = config_path(flag);
     if !path.exists() {
-        return Err(usage(format!(
-            "no config at {} (use --config, set COHORT_CONFIG, or run `cohort init`)",
-            path.display()
-        )));
+        return Err(Failure {
+            exit: 2,
+            code: ErrorCode::Config.as_str(),
+            number: ErrorCode::Config.number(),
+            message: format!(
+                "no config at {} (use --config, set COHORT_CONFIG, or run `cohort init`)",
+                path.display()
+            ),
+        });
     }
     Config::load(&path).map_err(|e| Failure {
         exit: 2,
@@ -409,12 +493,13 @@ fn operate(engine: &Engine, command: Command, json: bool) -> Outcome {
             perms,
             by,
             ttl: t,
+            link_only,
         } => {
             let p = permissions(engine, perms)?;
             let t = ttl(t)?;
             let by = owner_of(engine, &account, by)?;
             let sent = engine.invite(&by, &account, &email, &p, t)?;
-            print_issued(&sent, json);
+            print_issued(&sent, json, link_only);
         }
         Command::Invites { account } => {
             let list = engine.pending(&account)?;
@@ -424,14 +509,19 @@ fn operate(engine: &Engine, command: Command, json: bool) -> Outcome {
                 output::invites(&list);
             }
         }
-        Command::Resend { id, by, ttl: t } => {
+        Command::Resend {
+            id,
+            by,
+            ttl: t,
+            link_only,
+        } => {
             let t = ttl(t)?;
             let by = match by {
                 Some(b) => b,
                 None => owner_of(engine, &engine.invite_by_id(id)?.account_id, None)?,
             };
             let sent = engine.resend(&by, id, t)?;
-            print_issued(&sent, json);
+            print_issued(&sent, json, link_only);
         }
         Command::Cancel { id, by } => {
             let by = match by {
@@ -699,9 +789,11 @@ pub(crate) fn print_audit(list: &[cohort_core::AuditEvent]) {
     output::table(&["WHEN", "ACTOR", "ACTION", "TARGET", "OLD", "NEW"], &rows);
 }
 
-fn print_issued(sent: &cohort_core::IssuedInvite, json: bool) {
+fn print_issued(sent: &cohort_core::IssuedInvite, json: bool, link_only: bool) {
     if json {
         output::json(sent);
+    } else if link_only {
+        println!("{}", sent.link);
     } else {
         println!(
             "invite {} to {} ({}), expires {}",

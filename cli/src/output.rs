@@ -115,6 +115,47 @@ pub fn invites(invites: &[Invite]) {
     );
 }
 
+thread_local! {
+    /// Lines held back instead of printed (`--json demo`).
+    static CAPTURE: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes one line to stdout (or to the capture). A closed pipe (`cohort demo | head`) ends the
+/// process quietly with exit 0: whoever reads stdout has what it wanted. Any other write error
+/// ends it with exit 2 and a message on stderr.
+pub fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let captured = CAPTURE.with(|c| {
+        if let Some(lines) = c.borrow_mut().as_mut() {
+            lines.push(args.to_string());
+            true
+        } else {
+            false
+        }
+    });
+    if captured {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{args}").and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("cohort: cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// Starts holding printed lines back.
+pub fn capture_start() {
+    CAPTURE.with(|c| *c.borrow_mut() = Some(Vec::new()));
+}
+
+/// Stops holding lines back and returns them.
+pub fn capture_stop() -> Vec<String> {
+    CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default()
+}
+
 /// Prints one JSON document on stdout.
 pub fn json<T: serde::Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {

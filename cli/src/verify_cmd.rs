@@ -7,7 +7,7 @@ use crate::{load_config, usage, Failure, Outcome};
 use clap::Args;
 use cohort_core::clock::{format_rfc3339, parse_duration, parse_time};
 use cohort_core::config::read_key_file;
-use cohort_core::token::{extract_token, Keyring, DEFAULT_SKEW};
+use cohort_core::token::{Keyring, DEFAULT_SKEW, MAX_SKEW};
 use cohort_core::{Clock, Error, SystemClock};
 use std::path::PathBuf;
 
@@ -22,7 +22,8 @@ pub struct VerifyLinkArgs {
     /// Verify as of this time (2026-11-29T10:00:00Z or Unix seconds) instead of the clock.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
-    /// Tolerated clock skew for a token issued in the future (default: the config's, or 60s).
+    /// Tolerated clock skew for a token issued in the future, at most 1h (default: the config's,
+    /// or 60s).
     #[arg(long, value_name = "DURATION")]
     pub skew: Option<String>,
 }
@@ -55,10 +56,21 @@ pub fn run(args: VerifyLinkArgs, config: Option<PathBuf>, json: bool) -> Outcome
     };
     let skew = match &args.skew {
         None => config_skew,
-        Some(s) => parse_duration(s)
-            .ok_or_else(|| usage(format!("--skew {s:?} is not a duration such as 60s")))?,
+        Some(s) => match parse_duration(s) {
+            None => return Err(usage(format!("--skew {s:?} is not a duration such as 60s"))),
+            Some(d) if d > MAX_SKEW => {
+                return Err(usage(format!(
+                    "--skew {s:?} is more than the maximum of 1h (3600s): a verifier may trust \
+                     the issuer's clock to be ahead by at most an hour"
+                )))
+            }
+            Some(d) => d,
+        },
     };
-    match ring.verify(extract_token(&args.link), now, skew) {
+    match ring
+        .verify_link(&args.link, now, skew)
+        .map(|v| v.to_claims())
+    {
         Ok(c) => {
             if json {
                 crate::output::json(&serde_json::json!({ "valid": true, "claims": c }));

@@ -60,12 +60,21 @@ impl Env {
 
     /// Runs a command expected to be refused; returns the JSON error.
     fn refused(&self, args: &[&str]) -> Value {
+        self.failed(args, 1)
+    }
+
+    /// Runs a command expected to be rejected as bad input (exit 2); returns the JSON error.
+    fn bad_input(&self, args: &[&str]) -> Value {
+        self.failed(args, 2)
+    }
+
+    fn failed(&self, args: &[&str], exit: i32) -> Value {
         let mut a = vec!["--json"];
         a.extend_from_slice(args);
         let out = self.run(&a);
         assert_eq!(
             out.status.code(),
-            Some(1),
+            Some(exit),
             "{args:?}: {}",
             String::from_utf8_lossy(&out.stdout)
         );
@@ -313,7 +322,7 @@ fn whole_flow_through_the_cli() {
         code(&env.run(&["check", "1042", "owner@acme.example", "orders"])),
         Some(0)
     );
-    let e = env.refused(&["check", "1042", "cara@acme.example", "billing"]);
+    let e = env.bad_input(&["check", "1042", "cara@acme.example", "billing"]);
     assert_eq!(e["code"], "unknown_permission");
 
     env.ok(&["perms", "1042", "cara@acme.example", "--perm", "orders"]);
@@ -432,11 +441,11 @@ fn refusals_print_reason_on_stderr_without_json() {
     let env = Env::new();
     env.seed();
     let out = env.run(&["invite", "1042", "not-an-email", "--all"]);
-    assert_eq!(code(&out), Some(1));
+    assert_eq!(code(&out), Some(2), "bad input");
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid email address"));
     assert!(out.stdout.is_empty());
     let out = env.run(&["invite", "1042", "x@acme.example", "--perm", "billing"]);
-    assert_eq!(code(&out), Some(1));
+    assert_eq!(code(&out), Some(2), "bad input");
     assert!(String::from_utf8_lossy(&out.stderr).contains("valid permissions are: profile"));
     let out = env.run(&["users", "9999"]);
     assert_eq!(code(&out), Some(1));
@@ -476,7 +485,7 @@ fn key_rotation_keeps_old_links_until_the_key_is_removed() {
     assert!(again["token"].as_str().unwrap().starts_with("cohort1.k2."));
     assert_eq!(
         code(&env.run(&["keys", "add", "k3"])),
-        Some(1),
+        Some(2),
         "never overwrites a key"
     );
 }
@@ -544,7 +553,7 @@ fn contacts_recipients_notify_leave_and_audit_views() {
     assert_eq!(c["notify"], serde_json::json!(["domain", "invoice"]));
     let list = env.json(&["contacts", "list", "1042"]);
     assert_eq!(list.as_array().unwrap().len(), 1);
-    let e = env.refused(&[
+    let e = env.bad_input(&[
         "contacts",
         "add",
         "1042",
@@ -580,7 +589,7 @@ fn contacts_recipients_notify_leave_and_audit_views() {
         1,
         "contact no longer receives domain emails"
     );
-    assert_eq!(code(&env.run(&["recipients", "1042", "fax"])), Some(1));
+    assert_eq!(code(&env.run(&["recipients", "1042", "fax"])), Some(2));
 
     let inv = env.json(&["invite", "1042", "ben@partner.example", "--perm", "tickets"]);
     env.ok(&[
@@ -626,5 +635,237 @@ fn contacts_recipients_notify_leave_and_audit_views() {
         code(&env.run(&["audit"])),
         Some(2),
         "an account or --user is required"
+    );
+}
+
+/// Runs with `--json` and returns (exit code, the one JSON document on stdout).
+fn json_doc(env: &Env, args: &[&str]) -> (Option<i32>, Value) {
+    let mut a = vec!["--json"];
+    a.extend_from_slice(args);
+    let out = env.run(&a);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: stdout is not one JSON document ({e}): {text:?}; stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code(&out), v)
+}
+
+#[test]
+fn json_is_one_document_for_usage_errors_config_errors_and_the_demo() {
+    let env = Env::new();
+    env.seed();
+    for (args, code_name) in [
+        (&["invite", "1042", "x@acme.example"][..], "usage"),
+        (&["no-such-command"][..], "usage"),
+        (&["check", "1042"][..], "usage"),
+        (&["resend", "not-a-number"][..], "usage"),
+    ] {
+        let (exit, v) = json_doc(&env, args);
+        assert_eq!(exit, Some(2), "{args:?}");
+        assert_eq!(v["error"]["code"], code_name, "{args:?}: {v}");
+        assert!(!v["error"]["message"].as_str().unwrap().is_empty(), "{v}");
+    }
+    // A missing config is a configuration error, with the config code.
+    let out = Command::new(BIN)
+        .args([
+            "--json",
+            "--config",
+            "/nonexistent/cohort.toml",
+            "users",
+            "1042",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "config");
+    assert_eq!(v["error"]["number"], 63);
+    // The demo as one document.
+    let (exit, v) = json_doc(&env, &["demo"]);
+    assert_eq!(exit, Some(0));
+    assert_eq!(v["demo"], "ok");
+    let transcript: Vec<&str> = v["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        transcript.iter().any(|l| l.contains("User Management")),
+        "{transcript:?}"
+    );
+    // --help and --version still print text and exit 0.
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert_eq!(code(&out), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
+}
+
+#[test]
+fn exit_codes_tell_refusals_from_input_errors() {
+    let env = Env::new();
+    env.seed();
+    // An unknown permission key is an input error (2), "not allowed" is 1.
+    let (exit, v) = json_doc(&env, &["check", "1042", "owner@acme.example", "billing"]);
+    assert_eq!(exit, Some(2));
+    assert_eq!(v["error"]["code"], "unknown_permission");
+    let (exit, _) = json_doc(&env, &["check", "1042", "nobody@acme.example", "invoices"]);
+    assert_eq!(exit, Some(1));
+    let (exit, v) = json_doc(
+        &env,
+        &["invite", "1042", "not-an-email", "--perm", "invoices"],
+    );
+    assert_eq!(exit, Some(2));
+    assert_eq!(v["error"]["code"], "invalid_email");
+    // A refusal of the domain stays 1.
+    env.ok(&["invite", "1042", "dev@acme.example", "--perm", "invoices"]);
+    let (exit, v) = json_doc(
+        &env,
+        &["invite", "1042", "dev@acme.example", "--perm", "invoices"],
+    );
+    assert_eq!(exit, Some(1));
+    assert_eq!(v["error"]["code"], "pending_invite_exists");
+    // hooks test: bad event JSON and a missing directory are input errors, not "would refuse".
+    let bad = env.dir.path().join("bad.json");
+    std::fs::write(&bad, "{not json").unwrap();
+    let hooks = env.dir.path().join("hooks");
+    std::fs::create_dir(&hooks).unwrap();
+    let b = bad.to_str().unwrap();
+    let h = hooks.to_str().unwrap();
+    let (exit, _) = json_doc(
+        &env,
+        &["hooks", "test", "before_invite", "--event", b, "--hooks", h],
+    );
+    assert_eq!(exit, Some(2), "invalid event JSON");
+    let good = env.dir.path().join("ev.json");
+    std::fs::write(&good, "{}").unwrap();
+    let g = good.to_str().unwrap();
+    let (exit, _) = json_doc(
+        &env,
+        &[
+            "hooks",
+            "test",
+            "before_invite",
+            "--event",
+            g,
+            "--hooks",
+            "/nonexistent/hooks",
+        ],
+    );
+    assert_eq!(exit, Some(2), "missing hooks directory");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_exit_0() {
+    use std::io::Read;
+    let env = Env::new();
+    env.seed();
+    for args in [&["demo"][..], &["permissions"][..]] {
+        let mut child = Command::new(BIN)
+            .arg("--config")
+            .arg(env.config())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte, then close our end, as `| head -c 1` would.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut one = [0u8; 1];
+        stdout.read_exact(&mut one).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn permission_lists_refuse_empty_keys_and_ignore_surrounding_spaces() {
+    let env = Env::new();
+    env.seed();
+    for perm in ["invoices,", ",invoices", "invoices,,tickets", ""] {
+        let (exit, v) = json_doc(&env, &["invite", "1042", "a@acme.example", "--perm", perm]);
+        assert_eq!(exit, Some(2), "{perm:?}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("empty permission key"),
+            "{v}"
+        );
+    }
+    let v = env.json(&[
+        "invite",
+        "1042",
+        "a@acme.example",
+        "--perm",
+        " invoices , tickets ",
+    ]);
+    assert_eq!(
+        v["invite"]["permissions"],
+        serde_json::json!(["invoices", "tickets"])
+    );
+    assert!(env.json(&["invites", "1042"]).as_array().unwrap().len() == 1);
+}
+
+#[test]
+fn messages_cut_long_input() {
+    let env = Env::new();
+    env.seed();
+    let long = "a".repeat(10_000);
+    for args in [
+        vec![
+            "user".to_string(),
+            "add".into(),
+            format!("{long}@x.example"),
+        ],
+        vec![
+            "check".into(),
+            "1042".into(),
+            "owner@acme.example".into(),
+            long.clone(),
+        ],
+        vec!["users".into(), long.clone()],
+    ] {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (_, v) = json_doc(&env, &a);
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.len() < 400, "{} bytes: {msg}", msg.len());
+        assert!(msg.contains("characters)"), "{msg}");
+    }
+}
+
+#[test]
+fn link_only_prints_just_the_link_for_scripts() {
+    let env = Env::new();
+    env.seed();
+    let link = env.ok(&[
+        "invite",
+        "1042",
+        "dev@acme.example",
+        "--perm",
+        "invoices",
+        "--link-only",
+    ]);
+    let link = link.trim();
+    assert_eq!(link.lines().count(), 1);
+    let v = env.json(&["inspect", link]);
+    assert_eq!(v["valid"], true);
+    let id = v["invite_id"].as_i64().unwrap().to_string();
+    let again = env.ok(&["resend", &id, "--link-only"]);
+    assert_ne!(again.trim(), link);
+    assert_eq!(env.json(&["inspect", again.trim()])["valid"], true);
+    let old = env.run(&["--json", "inspect", link]);
+    assert_eq!(
+        code(&old),
+        Some(1),
+        "the resent invite's old link must be dead"
     );
 }

@@ -90,10 +90,92 @@ fn every_vector() {
     }
     for link in v["links"].as_array().unwrap() {
         let out = verify(&files, &flags, link["link"].as_str().unwrap());
-        assert_eq!(out.status.code(), Some(0), "link {}", link["name"]);
+        match link["reason"].as_str() {
+            None => assert_eq!(out.status.code(), Some(0), "link {}", link["name"]),
+            Some(reason) => {
+                assert_eq!(out.status.code(), Some(1), "link {}", link["name"]);
+                assert_eq!(stdout(&out).trim(), format!("invalid: {reason}"));
+            }
+        }
         checked += 1;
     }
     assert!(checked > 80, "{checked}");
+}
+
+/// Each key file text of the vectors, as `k1.key`: an accepted one verifies k1's tokens, a
+/// refused one is a key error (exit 2).
+#[test]
+fn every_key_file_text() {
+    let v = vectors();
+    let token = v["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "valid_k1")
+        .unwrap()["token"]
+        .as_str()
+        .unwrap();
+    let now = v["now"].to_string();
+    for case in v["key_files"].as_array().unwrap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k1.key");
+        std::fs::write(&path, case["text"].as_str().unwrap()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let out = verify(&[path], &["--now", now.as_str()], token);
+        let want = if case["accepted"].as_bool().unwrap() {
+            0
+        } else {
+            2
+        };
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "{}: {}{}",
+            case["name"],
+            stdout(&out),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn skew_is_at_most_an_hour() {
+    let v = vectors();
+    let dir = tempfile::tempdir().unwrap();
+    let k1 = write_key(dir.path(), "k1", v["keys"]["k1"].as_str().unwrap(), 0o600);
+    let token = v["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "not_yet_valid_tomorrow")
+        .unwrap()["token"]
+        .as_str()
+        .unwrap();
+    let now = v["now"].to_string();
+    let run = |skew: &str| {
+        verify(
+            std::slice::from_ref(&k1),
+            &["--now", &now, "--skew", skew],
+            token,
+        )
+    };
+    // Within the cap the skew applies (this link was issued a day ahead: still not valid).
+    for skew in ["3600", "3600s", "60m", "1h"] {
+        let out = run(skew);
+        assert_eq!(out.status.code(), Some(1), "--skew {skew}");
+        assert_eq!(stdout(&out).trim(), "invalid: not_yet_valid");
+    }
+    for skew in ["3601", "3601s", "2h", "1d", "soon"] {
+        let out = run(skew);
+        assert_eq!(out.status.code(), Some(2), "--skew {skew}");
+        assert!(stdout(&out).is_empty(), "--skew {skew}: no verdict");
+    }
+    let err = String::from_utf8_lossy(&run("2h").stderr).into_owned();
+    assert!(err.contains("--skew") && err.contains("1h"), "{err}");
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //!
 //! - per-event cost of a 30-line policy hook (hooks/10-allowed-domains.lua) with a warm VM
 //!   (target <= 5 us), and of all six shipped policies on one event
+//! - `after_invite` through hooks/60-activity-log.lua with no log destination (the record is not
+//!   even built) and with a host logger that takes it
 //! - invite create at synchronous=FULL with the shipped policies enabled against disabled, in
 //!   the same run on the same disk (target <= 1.1x)
 //!
@@ -10,7 +12,7 @@
 //! benchmark runs once, small.
 
 use cohort_core::config::{create_key_file, Synchronous};
-use cohort_core::hooks::{Action, Event, Hooks, HooksConfig};
+use cohort_core::hooks::{Action, Event, Hooks, HooksConfig, LogLevel, LogLine};
 use cohort_core::{Config, Engine, ManualClock, Permissions};
 use criterion::{black_box, Criterion};
 use serde_json::json;
@@ -99,7 +101,34 @@ fn per_event(c: &mut Criterion) {
     g.bench_function("before_invite, all six shipped policies", |b| {
         b.iter(|| all.before(event, black_box(&allowed), T0).unwrap())
     });
+
+    let activity = scripts(&["60-activity-log.lua"]);
+    let logged = Hooks::new(HooksConfig::new(activity.path()), builtin_keys()).unwrap();
+    let after = Event::after(Action::Invite);
+    let mut done = invite_event("dev@acme.example");
+    done["event"] = json!("after_invite");
+    logged.after(after, &done, T0);
+    g.bench_function("after_invite, activity log, no log destination", |b| {
+        b.iter(|| logged.after(after, black_box(&done), T0))
+    });
+    best_batch("activity log, no log destination", || {
+        logged.after(after, &done, T0)
+    });
+    logged
+        .set_logger(
+            LogLevel::Info,
+            Some(Arc::new(|r: &LogLine| {
+                black_box(r);
+            })),
+        )
+        .unwrap();
+    g.bench_function("after_invite, activity log, to a host logger", |b| {
+        b.iter(|| logged.after(after, black_box(&done), T0))
+    });
     g.finish();
+    best_batch("activity log, to a host logger", || {
+        logged.after(after, &done, T0)
+    });
     best_batch("all six shipped policies", || {
         all.before(event, &allowed, T0).unwrap();
     });

@@ -2,7 +2,10 @@
 
 use crate::clock::{format_duration, parse_duration};
 use crate::error::{Error, Result};
-use crate::hooks::{parse_millis, parse_size, HooksConfig, OnError};
+use crate::hooks::logbook::{SYSLOG_FACILITIES, SYSLOG_SOCKET};
+use crate::hooks::{
+    parse_millis, parse_size, HooksConfig, LogConfig, LogLevel, OnError, SyslogConfig,
+};
 use crate::token::{valid_key_id, Keyring, DEFAULT_SKEW, MIN_SECRET_LEN};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -23,6 +26,7 @@ pub enum Synchronous {
 struct RawConfig {
     database: Option<String>,
     link_template: Option<String>,
+    allow_http_links: Option<bool>,
     invite_ttl: Option<String>,
     bind_email: Option<bool>,
     max_pending_invites: Option<u32>,
@@ -35,6 +39,19 @@ struct RawConfig {
     keys: Option<RawKeys>,
     permissions: Option<BTreeMap<String, String>>,
     hooks: Option<RawHooks>,
+    log: Option<RawLog>,
+}
+
+/// The `[log]` section: where the records of hooks go.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    level: Option<String>,
+    file: Option<String>,
+    file_mode: Option<String>,
+    syslog: Option<bool>,
+    syslog_facility: Option<String>,
+    syslog_socket: Option<String>,
 }
 
 /// The `[hooks]` section: Lua hook scripts and their budgets.
@@ -82,8 +99,12 @@ pub struct Config {
     /// The config file this came from, if any.
     pub path: Option<PathBuf>,
     pub database: PathBuf,
-    /// Invite link; `{token}` is replaced by the token.
+    /// Invite link; `{token}` is replaced by the token. `https://` unless
+    /// [`Config::allow_http_links`].
     pub link_template: String,
+    /// Opt-in, weaker: lets `link_template` be `http://` (local development only: the token
+    /// would cross the network in clear text).
+    pub allow_http_links: bool,
     /// Default invite lifetime in seconds (7 days).
     pub invite_ttl: i64,
     /// Whether the accepting login's email must equal the invited email (default true).
@@ -102,10 +123,13 @@ pub struct Config {
     /// Tolerance, in seconds, for a token issued slightly in the future.
     pub clock_skew: i64,
     pub keys: KeysConfig,
-    /// Extra permission keys (key → label) beyond the 13 built-in ones.
+    /// Extra permission keys (key → label) beyond the 14 built-in ones.
     pub permissions: Vec<(String, String)>,
     /// Lua hook scripts; `None` when no `[hooks]` directory is configured (hooks cost nothing).
     pub hooks: Option<HooksConfig>,
+    /// Where the records of hooks go besides the `log` facade and a host's logger; `None`
+    /// without a `[log]` section.
+    pub log: Option<LogConfig>,
 }
 
 pub const DEFAULT_LINK_TEMPLATE: &str = "https://panel.example.com/index.php?rp=/invite/{token}";
@@ -116,8 +140,8 @@ pub const DEFAULT_MAX_INVITES_PER_INVITER_PER_DAY: u32 = 50;
 pub const DEFAULT_BUSY_TIMEOUT_MS: u32 = 5_000;
 /// Owner-only, like the key files.
 pub const DEFAULT_DATABASE_FILE_MODE: u32 = 0o600;
-/// Longest invite lifetime accepted (one year).
-pub const MAX_INVITE_TTL: i64 = 366 * 86_400;
+/// Longest invite lifetime accepted (366 days): the longest lifetime a token may claim.
+pub const MAX_INVITE_TTL: i64 = crate::token::MAX_LIFETIME;
 
 impl Config {
     /// A configuration with defaults, a database at `database` and keys in `key_dir`.
@@ -130,6 +154,7 @@ impl Config {
             path: None,
             database: database.into(),
             link_template: DEFAULT_LINK_TEMPLATE.into(),
+            allow_http_links: false,
             invite_ttl: DEFAULT_INVITE_TTL,
             bind_email: true,
             max_pending_invites: DEFAULT_MAX_PENDING,
@@ -146,6 +171,7 @@ impl Config {
             },
             permissions: Vec::new(),
             hooks: None,
+            log: None,
         }
     }
 
@@ -209,7 +235,7 @@ impl Config {
             ));
         }
         let clock_skew = dur("clock_skew", raw.clock_skew, DEFAULT_SKEW)?;
-        if clock_skew > 3_600 {
+        if !(0..=crate::token::MAX_SKEW).contains(&clock_skew) {
             return Err(Error::config("clock_skew", "must be at most 1h"));
         }
         let link_template = raw
@@ -221,6 +247,8 @@ impl Config {
                 "must contain {token} exactly once",
             ));
         }
+        let allow_http_links = raw.allow_http_links.unwrap_or(false);
+        check_link_scheme(&link_template, allow_http_links)?;
         let max_pending_invites = raw.max_pending_invites.unwrap_or(DEFAULT_MAX_PENDING);
         if max_pending_invites == 0 {
             return Err(Error::config("max_pending_invites", "must be at least 1"));
@@ -240,18 +268,7 @@ impl Config {
                 "must be at least 1",
             ));
         }
-        let database_file_mode = match raw.database_file_mode.as_deref() {
-            None => DEFAULT_DATABASE_FILE_MODE,
-            Some("0600") => 0o600,
-            Some("0640") => 0o640,
-            Some("0660") => 0o660,
-            Some(other) => {
-                return Err(Error::config(
-                    "database_file_mode",
-                    format!("{other:?} is not one of \"0600\" (default), \"0640\", \"0660\""),
-                ))
-            }
-        };
+        let database_file_mode = file_mode("database_file_mode", raw.database_file_mode)?;
         let raw_keys = raw
             .keys
             .ok_or_else(|| Error::config("keys", "the [keys] section is required"))?;
@@ -277,6 +294,7 @@ impl Config {
             path: None,
             database: resolve(raw.database.as_deref().unwrap_or("cohort.db")),
             link_template,
+            allow_http_links,
             invite_ttl,
             bind_email: raw.bind_email.unwrap_or(true),
             max_pending_invites,
@@ -293,6 +311,7 @@ impl Config {
             },
             permissions: raw.permissions.unwrap_or_default().into_iter().collect(),
             hooks: raw.hooks.map(|h| parse_hooks(h, resolve)).transpose()?,
+            log: raw.log.map(|l| parse_log(l, resolve)).transpose()?,
         })
     }
 
@@ -342,6 +361,121 @@ impl Config {
     pub fn link_for(&self, token: &str) -> String {
         self.link_template.replacen("{token}", token, 1)
     }
+}
+
+/// Invite links carry a bearer token: `https://` only, unless `allow_http_links` opts into
+/// `http://` for local development.
+fn check_link_scheme(template: &str, allow_http: bool) -> Result<()> {
+    let lower = template.trim_start().to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return Ok(());
+    }
+    if lower.starts_with("http://") {
+        if allow_http {
+            return Ok(());
+        }
+        return Err(Error::config(
+            "link_template",
+            "is http://: invite links carry a token and must be https:// (for local development \
+             only, set allow_http_links = true)",
+        ));
+    }
+    Err(Error::config(
+        "link_template",
+        "must be an https:// URL containing {token}",
+    ))
+}
+
+/// `"0600"` (the default), or the opt-in group modes `"0640"` and `"0660"`.
+fn file_mode(setting: &str, v: Option<String>) -> Result<u32> {
+    match v.as_deref() {
+        None | Some("0600") => Ok(DEFAULT_DATABASE_FILE_MODE),
+        Some("0640") => Ok(0o640),
+        Some("0660") => Ok(0o660),
+        Some(other) => Err(Error::config(
+            setting,
+            format!("{other:?} is not one of \"0600\" (default), \"0640\", \"0660\""),
+        )),
+    }
+}
+
+/// Validates the `[log]` section: a file, the system log, or both, and a level.
+fn parse_log(raw: RawLog, resolve: impl Fn(&str) -> PathBuf) -> Result<LogConfig> {
+    let level = match raw.level.as_deref() {
+        None => LogLevel::Info,
+        Some(l) => LogLevel::parse(l).ok_or_else(|| {
+            Error::config(
+                "log.level",
+                format!("{l:?} is not one of \"error\", \"warn\", \"info\" (default), \"debug\""),
+            )
+        })?,
+    };
+    if raw.file.as_deref() == Some("") {
+        return Err(Error::config(
+            "log.file",
+            "is empty; give a path or leave it out",
+        ));
+    }
+    if raw.file.is_none() && raw.file_mode.is_some() {
+        return Err(Error::config("log.file_mode", "applies only with log.file"));
+    }
+    let syslog = raw.syslog.unwrap_or(false);
+    if !syslog {
+        for (name, set) in [
+            ("log.syslog_facility", raw.syslog_facility.is_some()),
+            ("log.syslog_socket", raw.syslog_socket.is_some()),
+        ] {
+            if set {
+                return Err(Error::config(name, "applies only with syslog = true"));
+            }
+        }
+    }
+    if raw.file.is_none() && !syslog {
+        return Err(Error::config(
+            "log",
+            "the [log] section needs file = \"PATH\" or syslog = true (or both)",
+        ));
+    }
+    let syslog = if syslog {
+        let facility = match raw.syslog_facility.as_deref() {
+            None => 1,
+            Some(f) => SYSLOG_FACILITIES
+                .iter()
+                .find(|(name, _)| *name == f)
+                .map(|(_, code)| *code)
+                .ok_or_else(|| {
+                    Error::config(
+                        "log.syslog_facility",
+                        format!(
+                            "{f:?} is not one of {}",
+                            SYSLOG_FACILITIES
+                                .iter()
+                                .map(|(n, _)| *n)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?,
+        };
+        if cfg!(not(unix)) {
+            return Err(Error::config("log.syslog", "needs a Unix system"));
+        }
+        Some(SyslogConfig {
+            facility,
+            socket: raw
+                .syslog_socket
+                .as_deref()
+                .map_or_else(|| PathBuf::from(SYSLOG_SOCKET), &resolve),
+        })
+    } else {
+        None
+    };
+    Ok(LogConfig {
+        level,
+        file_mode: file_mode("log.file_mode", raw.file_mode)?,
+        file: raw.file.as_deref().map(resolve),
+        syslog,
+    })
 }
 
 /// Validates the `[hooks]` section; without `dir` there are no hooks.
@@ -399,7 +533,8 @@ fn parse_hooks(raw: RawHooks, resolve: impl Fn(&str) -> PathBuf) -> Result<Hooks
     Ok(h)
 }
 
-/// Reads a key file: hex text, refused when the group or others have any access to it.
+/// Reads a key file (see [`decode_hex_secret`]), refused when the group or others have any
+/// access to it.
 pub fn read_key_file(id: &str, path: &Path) -> Result<Vec<u8>> {
     let io = |e: std::io::Error| Error::Io {
         path: path.display().to_string(),
@@ -422,23 +557,43 @@ pub fn read_key_file(id: &str, path: &Path) -> Result<Vec<u8>> {
     }
     #[cfg(not(unix))]
     let _ = meta;
-    let text = std::fs::read_to_string(path).map_err(io)?;
-    decode_hex_secret(id, &text)
+    let bytes = std::fs::read(path).map_err(io)?;
+    decode_hex_secret(id, &String::from_utf8_lossy(&bytes))
 }
 
-fn decode_hex_secret(id: &str, text: &str) -> Result<Vec<u8>> {
-    let t = text.trim();
-    let bad = || Error::Key {
+/// The secret in a key file or key variable (`docs/token-format.md` §5): hex digits `0-9 a-f A-F`
+/// (either case), an even number of them and at least 64, with nothing else but optional spaces,
+/// tabs, CR, LF and form feeds around them (so a trailing newline is fine). No `0x` prefix, no
+/// sign, no whitespace inside.
+pub fn decode_hex_secret(id: &str, text: &str) -> Result<Vec<u8>> {
+    let t = text.trim_matches(|c: char| c.is_ascii_whitespace());
+    let bad = |why: &str| Error::Key {
         key: id.into(),
-        message: format!("a secret is at least {} hex characters", MIN_SECRET_LEN * 2),
+        message: format!(
+            "{why}: a secret is an even number of hex digits (0-9, a-f, A-F), at least {}, \
+             with nothing else but surrounding whitespace",
+            MIN_SECRET_LEN * 2
+        ),
     };
-    if !t.len().is_multiple_of(2) || t.len() < MIN_SECRET_LEN * 2 {
-        return Err(bad());
+    if let Some(c) = t.chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(bad(&format!("{c:?} is not a hex digit")));
     }
-    (0..t.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(t.get(i..i + 2).ok_or_else(bad)?, 16).map_err(|_| bad()))
-        .collect()
+    if !t.len().is_multiple_of(2) || t.len() < MIN_SECRET_LEN * 2 {
+        return Err(bad(&format!("{} hex digits", t.len())));
+    }
+    // Every byte is an ASCII hex digit, so each pair parses.
+    Ok(t.as_bytes()
+        .chunks(2)
+        .map(|p| (hex_value(p[0]) << 4) | hex_value(p[1]))
+        .collect())
+}
+
+fn hex_value(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => c - b'A' + 10,
+    }
 }
 
 /// Hex-encodes a secret for a key file.
@@ -486,7 +641,8 @@ pub fn template(current_key: &str) -> String {
 # SQLite database file.
 database = "cohort.db"
 
-# Link sent in invitation emails; {{token}} is replaced by the signed token. HTTPS only.
+# Link sent in invitation emails; {{token}} is replaced by the signed token. HTTPS only:
+# `allow_http_links = true` (opt-in, weaker) accepts http:// for local development.
 link_template = "{DEFAULT_LINK_TEMPLATE}"
 
 # How long an invite stays valid ("7d", "48h", "90m", "30s").
@@ -536,6 +692,15 @@ dir = "keys"
 # max_return = 4096        # largest value (bytes) a handler may return
 # on_error = "deny"        # a failing hook denies; "allow" lets the operation go on
 # reload_check = "1s"      # how often changed scripts are noticed ("0s": on every event)
+
+# Where the records of hooks go: lines scripts log (cohort.log, print), failing after-handlers,
+# scripts that do not load. A file, the system log, or both (see docs/hooks.md, "Logging").
+# [log]
+# file = "log/hooks.log"   # appended, one line per record; reopened when logrotate renames it
+# file_mode = "0600"       # mode of a log file Cohort creates ("0640"/"0660": group access)
+# syslog = true            # also to the system log (/dev/log)
+# syslog_facility = "user" # user, daemon, auth, syslog, authpriv, local0 ... local7
+# level = "info"           # the least severe level written: error, warn, info, debug
 "#
     )
 }
@@ -591,6 +756,29 @@ mod tests {
     }
 
     #[test]
+    fn invite_links_are_https_unless_http_is_opted_into() {
+        let base = "[keys]\ncurrent = \"k1\"\ndir = \"keys\"\n";
+        let http = "link_template = \"http://127.0.0.1:8080/accept.php?token={token}\"\n";
+        let e = parse(&format!("{http}{base}")).unwrap_err().to_string();
+        assert!(
+            e.contains("link_template") && e.contains("allow_http_links"),
+            "{e}"
+        );
+        let c = parse(&format!("{http}allow_http_links = true\n{base}")).unwrap();
+        assert!(c.allow_http_links);
+        assert_eq!(c.link_for("T"), "http://127.0.0.1:8080/accept.php?token=T");
+        for bad in ["ftp://x/{token}", "/accept?t={token}", "{token}"] {
+            let e = parse(&format!("link_template = \"{bad}\"\n{base}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("https://"), "{bad}: {e}");
+        }
+        let c = parse(&format!("link_template = \"HTTPS://x/{{token}}\"\n{base}")).unwrap();
+        assert!(!c.allow_http_links);
+        assert!(!parse(&template("k1")).unwrap().allow_http_links);
+    }
+
+    #[test]
     fn key_files_must_be_private() {
         let dir = tempfile::tempdir().unwrap();
         let p = create_key_file(dir.path(), "k1").unwrap();
@@ -605,6 +793,36 @@ mod tests {
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
             let e = read_key_file("k1", &p).unwrap_err().to_string();
             assert!(e.contains("640"), "{e}");
+        }
+    }
+
+    #[test]
+    fn hex_secrets_take_either_case_and_surrounding_whitespace_only() {
+        let hex = "00112233445566778899aabbccddeeff".repeat(2);
+        let want = decode_hex_secret("k", &hex).unwrap();
+        assert_eq!(want.len(), 32);
+        assert_eq!(want[..3], [0x00, 0x11, 0x22]);
+        for ok in [
+            format!("{hex}\n"),
+            format!("{hex}\r\n"),
+            format!(" \t{hex} \n\n"),
+            hex.to_uppercase(),
+        ] {
+            assert_eq!(decode_hex_secret("k", &ok).unwrap(), want, "{ok:?}");
+        }
+        for bad in [
+            // `from_str_radix` alone would read "+0" as the byte 0x00.
+            format!("+0{}", &hex[2..]),
+            format!("0x{hex}"),
+            format!("{}\n{}", &hex[..32], &hex[32..]),
+            format!("{hex}\u{a0}"),
+            format!("{hex}\0"),
+            format!("{hex}\u{b}"),
+            format!("{hex}0"),
+            hex[..62].to_string(),
+            String::new(),
+        ] {
+            assert!(decode_hex_secret("k", &bad).is_err(), "{bad:?}");
         }
     }
 

@@ -3,7 +3,8 @@
 use crate::clock::{format_rfc3339, Clock, SystemClock};
 use crate::config::{Config, MAX_INVITE_TTL};
 use crate::error::{Error, Result};
-use crate::hooks::{events, Action, Event, Hooks, Verdict};
+use crate::hooks::logbook::Logbook;
+use crate::hooks::{events, Action, Event, Hooks, LogCallback, LogLevel, Verdict};
 
 mod team;
 use crate::model::*;
@@ -20,6 +21,13 @@ pub const MAX_ACCOUNT_ID_LEN: usize = token::MAX_ACCOUNT_ID_LEN;
 /// Longest account or user name, in characters.
 pub const MAX_NAME_LEN: usize = 200;
 
+/// A genuine token, the invite row it names (if any), and whether it can be used now.
+struct Judgement {
+    claims: Claims,
+    row: Option<InviteRow>,
+    verdict: Result<()>,
+}
+
 /// An open Cohort database with its configuration and keys.
 ///
 /// `Engine` is `Send + Sync`: threads may share one engine (calls are serialized on its single
@@ -33,6 +41,8 @@ pub struct Engine {
     store: Mutex<Store>,
     /// Lua hook scripts; `None` (no cost at all) when no `[hooks]` directory is configured.
     hooks: Option<Hooks>,
+    /// Where the records of hooks go (the `[log]` section and a host's logger).
+    log: Arc<Logbook>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -107,9 +117,13 @@ impl Engine {
                 message: "the keyring has no current key".into(),
             });
         }
+        // Checked here too for a `Config` built in code: every verifier refuses a larger skew.
+        token::check_skew(cfg.clock_skew)
+            .map_err(|_| Error::config("clock_skew", "must be at most 1h"))?;
         let catalogue = Catalogue::with_extra(&cfg.permissions)?;
+        let log = Arc::new(Logbook::open(cfg.log.as_ref())?);
         let hooks = match &cfg.hooks {
-            Some(h) => Some(Hooks::new(h.clone(), catalogue.keys())?),
+            Some(h) => Some(Hooks::with_log(h.clone(), catalogue.keys(), log.clone())?),
             None => None,
         };
         let store = Store::open(
@@ -128,7 +142,22 @@ impl Engine {
             clock,
             store: Mutex::new(store),
             hooks,
+            log,
         })
+    }
+
+    /// Sets the host's logger: `logger` receives every record of hooks at `level` or more
+    /// severe (lines scripts log, failing after-handlers, scripts that do not load), besides
+    /// the `[log]` destinations. `None` removes it.
+    ///
+    /// The logger is called on the thread of the operation that made the record, from within
+    /// that call on this engine, after the scripts have run (outside the VM's lock and the
+    /// deadline); never by two threads at once, and never again once this returns with another
+    /// logger. Records of calls the logger itself makes on the engine do not reach it, and it
+    /// cannot replace itself (that is an [`Error::InvalidArgument`]). A panic in it is caught
+    /// and loses that record only.
+    pub fn set_logger(&self, level: LogLevel, logger: Option<LogCallback>) -> Result<()> {
+        self.log.set_callback(level, logger)
     }
 
     pub fn config(&self) -> &Config {
@@ -382,16 +411,11 @@ impl Engine {
         let (invite, acct) = self.store().write(|tx| {
             let manager = self.require_manager(tx, &actor, account)?;
             manager.may_grant(permissions)?;
-            let acct = manager.account.clone();
-            let inviter = store::user_by_email(tx, &actor)?
-                .ok_or_else(|| Error::not_found("user", &actor))?;
-            if let Some(u) = store::user_by_email(tx, &email)? {
-                if store::membership_get(tx, account, u.id)?.is_some() {
-                    return Err(Error::AlreadyMember {
-                        email: email.to_string(),
-                        account: account.into(),
-                    });
-                }
+            if store::membership_by_email(tx, account, email.as_str())?.is_some() {
+                return Err(Error::AlreadyMember {
+                    email: email.to_string(),
+                    account: account.into(),
+                });
             }
             if let Some(open) = store::invite_open_for(tx, account, &email, now)? {
                 return Err(Error::PendingInviteExists {
@@ -406,14 +430,14 @@ impl Engine {
                     cap: max_pending,
                 });
             }
-            self.rate_limit(tx, account, inviter.id, now)?;
+            self.rate_limit(tx, account, &actor, now)?;
             let id = store::invite_insert(
                 tx,
                 &NewInvite {
                     account,
                     email: &email,
                     permissions,
-                    invited_by: inviter.id,
+                    invited_by: manager.actor_id,
                     now,
                     expires_at: now + ttl,
                     token_hash: &hash,
@@ -429,9 +453,21 @@ impl Engine {
                 None,
                 Some(permissions.to_text()),
             )?;
-            let row = store::invite_get(tx, id, now)?
-                .ok_or_else(|| Error::Internal("invite vanished".into()))?;
-            Ok((row.invite, acct))
+            // The row as just written (no need to read it back).
+            let invite = Invite {
+                id,
+                account_id: account.to_string(),
+                email: email.clone(),
+                permissions: permissions.clone(),
+                invited_by: actor.clone(),
+                created_at: now,
+                expires_at: now + ttl,
+                status: InviteStatus::Pending,
+                times_sent: 1,
+                last_sent_at: now,
+                accepted_by: None,
+            };
+            Ok((invite, manager.account))
         })?;
         let issued = self.issue(invite, &acct, now, nonce)?;
         self.after_hook(Action::Invite, now, |tx| {
@@ -568,7 +604,7 @@ impl Engine {
                     });
                 }
             }
-            self.rate_limit(tx, &acct.id, manager.actor_id, now)?;
+            self.rate_limit(tx, &acct.id, &actor, now)?;
             if !store::invite_renew(tx, invite_id, now, now + ttl, &hash)? {
                 return Err(Error::InviteNotOpen {
                     invite_id,
@@ -650,31 +686,62 @@ impl Engine {
         Ok(cancelled)
     }
 
-    /// Verifies a token against the keyring and the invite row it names.
+    /// Judges a token, or a whole link, in the order of `docs/token-format.md` §4 then §8: the
+    /// link and the token's structure and signature (an error: no claims can be trusted), then
+    /// the token's own time window, then the invite row it names. Every operation that takes a
+    /// link comes through here, so a link has the same reason in `inspect`, `accept`,
+    /// `accept_register` and `decline` as in an offline verifier, whenever the token alone is
+    /// enough to refuse it.
+    fn judge(&self, c: &Connection, token_or_link: &str, now: i64) -> Result<Judgement> {
+        let t = token::extract_token(token_or_link)?;
+        let claims = self.keyring.verify_signature(t)?;
+        let row = match i64::try_from(claims.invite_id) {
+            Ok(id) => store::invite_get(c, id, now)?,
+            Err(_) => None,
+        };
+        let verdict = match claims.check_time(now, self.cfg.clock_skew) {
+            Err(Error::Token {
+                reason: TokenReason::Expired,
+                message,
+            }) => Err(Error::token(
+                TokenReason::Expired,
+                format!("{message}; ask the account owner to resend it"),
+            )),
+            Err(e) => Err(e),
+            Ok(()) => Self::usable(&claims, row.as_ref(), now),
+        };
+        Ok(Judgement {
+            claims,
+            row,
+            verdict,
+        })
+    }
+
+    /// The claims and invite row of a token that can be used now, or why it cannot.
     fn resolve(
         &self,
         c: &Connection,
         token_or_link: &str,
         now: i64,
     ) -> Result<(Claims, InviteRow)> {
-        let t = token::extract_token(token_or_link);
-        let claims = self.keyring.verify_signature(t)?;
-        let row = i64::try_from(claims.invite_id)
-            .ok()
-            .map(|id| store::invite_get(c, id, now))
-            .transpose()?
-            .flatten()
-            .ok_or_else(|| {
-                Error::token(
-                    TokenReason::UnknownInvite,
-                    format!("invite {} does not exist", claims.invite_id),
-                )
-            })?;
+        let Judgement {
+            claims,
+            row,
+            verdict,
+        } = self.judge(c, token_or_link, now)?;
+        verdict?;
+        let row = row.ok_or_else(|| Error::Internal("a usable token without its invite".into()))?;
         Ok((claims, row))
     }
 
-    /// Why a verified token's invite cannot be used now, if it cannot.
-    fn usable(&self, claims: &Claims, row: &InviteRow, now: i64) -> Result<()> {
+    /// Why the invite row a genuine, in-time token names cannot be used now, if it cannot.
+    fn usable(claims: &Claims, row: Option<&InviteRow>, now: i64) -> Result<()> {
+        let row = row.ok_or_else(|| {
+            Error::token(
+                TokenReason::UnknownInvite,
+                format!("invite {} does not exist", claims.invite_id),
+            )
+        })?;
         let id = row.invite.id;
         if row.invite.account_id != claims.account_id {
             return Err(Error::token(
@@ -712,22 +779,13 @@ impl Engine {
             }
             InviteStatus::Pending | InviteStatus::Expired => {}
         }
-        let expires = row.invite.expires_at.min(claims.expires_at);
-        if row.invite.status == InviteStatus::Expired || now >= expires {
+        // The token's own expiry was checked first; the row may end the invite earlier.
+        if row.invite.status == InviteStatus::Expired || now >= row.invite.expires_at {
             return Err(Error::token(
                 TokenReason::Expired,
                 format!(
                     "invite {id} expired at {}; ask the account owner to resend it",
-                    format_rfc3339(expires)
-                ),
-            ));
-        }
-        if claims.issued_at > now.saturating_add(self.cfg.clock_skew) {
-            return Err(Error::token(
-                TokenReason::NotYetValid,
-                format!(
-                    "invite {id} was issued at {}, in the future",
-                    format_rfc3339(claims.issued_at)
+                    format_rfc3339(row.invite.expires_at.min(claims.expires_at))
                 ),
             ));
         }
@@ -735,13 +793,17 @@ impl Engine {
     }
 
     /// Tells what a token or link is for, and whether it can be used, without consuming it.
+    ///
+    /// The reason is the one every other operation would give. The invite's details are shown
+    /// only when the link names an invite row of its own account (never for `wrong_account`, or
+    /// a token that is expired and names another account's invite).
     pub fn inspect(&self, token_or_link: &str) -> Result<Inspection> {
         let now = self.now();
         let mut store = self.store();
-        let empty = |e: &Error| Inspection {
-            valid: false,
-            reason: reason_of(e),
-            message: Some(e.to_string()),
+        let bare = |valid, reason, message| Inspection {
+            valid,
+            reason,
+            message,
             invite_id: None,
             account_id: None,
             account_name: None,
@@ -752,28 +814,28 @@ impl Engine {
             has_login: None,
         };
         store.read(|tx| {
-            let (claims, row) = match self.resolve(tx, token_or_link, now) {
-                Ok(x) => x,
-                Err(e @ Error::Token { .. }) => return Ok(empty(&e)),
+            let Judgement {
+                claims,
+                row,
+                verdict,
+            } = match self.judge(tx, token_or_link, now) {
+                Ok(j) => j,
+                Err(e @ Error::Token { .. }) => {
+                    return Ok(bare(false, reason_of(&e), Some(e.to_string())))
+                }
                 Err(e) => return Err(e),
             };
-            let verdict = self.usable(&claims, &row, now);
-            if let Err(
-                e @ Error::Token {
-                    reason: TokenReason::WrongAccount,
-                    ..
-                },
-            ) = &verdict
-            {
-                return Ok(empty(e));
-            }
-            let acct = store::account_get(tx, &row.invite.account_id)?.map(|(a, _)| a);
-            let has_login = store::user_by_email(tx, &row.invite.email)?.is_some();
             let (valid, reason, message) = match &verdict {
                 Ok(()) => (true, None, None),
                 Err(e @ Error::Token { .. }) => (false, reason_of(e), Some(e.to_string())),
                 Err(e) => return Err(Error::Internal(e.to_string())),
             };
+            let row = match row {
+                Some(r) if r.invite.account_id == claims.account_id => r,
+                _ => return Ok(bare(valid, reason, message)),
+            };
+            let acct = store::account_get(tx, &row.invite.account_id)?.map(|(a, _)| a);
+            let has_login = store::user_by_email(tx, &row.invite.email)?.is_some();
             Ok(Inspection {
                 valid,
                 reason,
@@ -795,8 +857,7 @@ impl Engine {
         let email = Email::parse(user_email)?;
         let now = self.now();
         self.before_hook(Action::Accept, now, |tx| {
-            let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
+            let (_, row) = self.resolve(tx, token_or_link, now)?;
             self.check_bound(&row, &email)?;
             store::user_by_email(tx, &email)?.ok_or_else(|| Error::not_found("user", &email))?;
             let me = events::person(tx, Some(&row.invite.account_id), &email)?;
@@ -808,7 +869,6 @@ impl Engine {
         let mut accepted = None;
         let member = self.store().write(|tx| {
             let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
             self.check_bound(&row, &email)?;
             let user = store::user_by_email(tx, &email)?
                 .ok_or_else(|| Error::not_found("user", &email))?;
@@ -827,8 +887,7 @@ impl Engine {
         let name = check_name("user name", name, true)?;
         let now = self.now();
         self.before_hook(Action::Accept, now, |tx| {
-            let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
+            let (_, row) = self.resolve(tx, token_or_link, now)?;
             let me = events::newcomer(&email, &name);
             let mut ev = events::about_invite(tx, &row.invite, me.clone(), now)?;
             ev["user"] = me;
@@ -838,7 +897,6 @@ impl Engine {
         let mut accepted = None;
         let member = self.store().write(|tx| {
             let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
             if self.cfg.bind_email && email != row.invite.email {
                 return Err(Error::EmailMismatch {
                     invite_id: row.invite.id,
@@ -941,14 +999,12 @@ impl Engine {
     pub fn decline(&self, token_or_link: &str) -> Result<Invite> {
         let now = self.now();
         self.before_hook(Action::Decline, now, |tx| {
-            let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
+            let (_, row) = self.resolve(tx, token_or_link, now)?;
             let me = events::person(tx, Some(&row.invite.account_id), &row.invite.email)?;
             events::about_invite(tx, &row.invite, me, now)
         })?;
         let declined = self.store().write(|tx| {
-            let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.usable(&claims, &row, now)?;
+            let (_, row) = self.resolve(tx, token_or_link, now)?;
             let inv = row.invite;
             if !store::invite_close(tx, inv.id, InviteStatus::Declined, now, None, None)? {
                 return Err(Error::InviteNotOpen {
@@ -1396,9 +1452,11 @@ impl Engine {
         let data = self.store().read(|tx| build(tx));
         match data {
             Ok(data) => hooks.after(event, &events::with_header(event, now, data), now),
-            Err(e) => {
-                log::warn!(target: "cohort::hooks", "{event}: could not read the event's data: {e}")
-            }
+            Err(e) => hooks.log(
+                LogLevel::Warn,
+                Some(event),
+                &format!("could not read the event's data; its after-handlers did not run: {e}"),
+            ),
         }
     }
 
@@ -1423,8 +1481,12 @@ impl Engine {
                 Some(format!("{script}: {reason}")),
             )
         });
-        if let Err(err) = written {
-            log::error!(target: "cohort::hooks", "could not record {action} of {event}: {err}");
+        if let (Err(err), Some(hooks)) = (written, &self.hooks) {
+            hooks.log(
+                LogLevel::Error,
+                Some(event),
+                &format!("could not record {action} in the audit trail: {err}"),
+            );
         }
     }
 

@@ -167,13 +167,13 @@ pub enum Error {
         field: &'static str,
         message: String,
     },
-    #[error("invalid email address {0:?}")]
+    #[error("invalid email address {:?}", clip(.0))]
     InvalidEmail(String),
-    #[error("unknown permission {key:?}; valid permissions are: {}", valid.join(", "))]
+    #[error("unknown permission {:?}; valid permissions are: {}", clip(.key), valid.join(", "))]
     UnknownPermission { key: String, valid: Vec<String> },
     #[error("choose at least one permission, or grant all permissions")]
     EmptyPermissions,
-    #[error("{what} {id} not found")]
+    #[error("{what} {} not found", clip(.id))]
     NotFound { what: &'static str, id: String },
     #[error(
         "{actor} is not the owner of account {account} and does not hold its users permission"
@@ -300,6 +300,20 @@ impl From<rusqlite::Error> for Error {
         match e.sqlite_error_code() {
             Some(C::DatabaseBusy) | Some(C::DatabaseLocked) => Error::Busy,
             _ => Error::Storage(e.to_string()),
+        }
+    }
+}
+
+/// Longest piece of caller input a message repeats, in characters.
+pub const MAX_ECHO: usize = 64;
+
+/// A caller's value as a message repeats it: whole when short, else its first [`MAX_ECHO`]
+/// characters and how long it was, so a 10,000-character argument does not come back whole.
+pub fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_ECHO) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((end, _)) => {
+            std::borrow::Cow::Owned(format!("{}… ({} characters)", &s[..end], s.chars().count()))
         }
     }
 }

@@ -108,7 +108,12 @@ impl Catalogue {
         self.defs.iter().map(|d| d.key.clone()).collect()
     }
 
-    /// Builds a chosen set from keys, refusing unknown keys (listing the valid ones) and empty sets.
+    /// Builds a chosen set from keys given by a panel or a person (the C ABI, PHP, the CLI).
+    ///
+    /// One rule everywhere: whitespace around a key is ignored (`" invoices "` is `invoices`);
+    /// an empty key (`"invoices,"`, `""`) is refused, as are unknown keys (the message lists the
+    /// valid ones) and an empty set. Hook scripts, which are code, must spell keys exactly
+    /// ([`Catalogue::validate`]).
     pub fn chosen<I, S>(&self, keys: I) -> Result<Permissions>
     where
         I: IntoIterator<Item = S>,
@@ -118,7 +123,12 @@ impl Catalogue {
         for k in keys {
             let k = k.as_ref().trim();
             if k.is_empty() {
-                continue;
+                return Err(Error::InvalidArgument {
+                    field: "permissions",
+                    message: "an empty permission key (a stray comma, or \"\"); name each key, \
+                              such as invoices,tickets"
+                        .into(),
+                });
             }
             if !self.contains(k) {
                 return Err(Error::UnknownPermission {
@@ -150,6 +160,39 @@ impl Catalogue {
         }
     }
 
+    /// Parses the permissions argument of the C ABI (and so of PHP): the JSON string `"all"` or a
+    /// JSON array of keys, read by [`Catalogue::chosen`]'s rule.
+    pub fn parse_json(&self, text: &str) -> Result<Permissions> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| permissions_shape(&format!("invalid JSON ({e})")))?;
+        self.from_json(&value)
+    }
+
+    /// [`Catalogue::parse_json`] for a value already parsed.
+    pub fn from_json(&self, value: &serde_json::Value) -> Result<Permissions> {
+        let wrong = permissions_shape;
+        match value {
+            serde_json::Value::String(s) if s == "all" => Ok(Permissions::All),
+            serde_json::Value::String(s) => {
+                Err(wrong(&format!("the string {:?}", crate::error::clip(s))))
+            }
+            serde_json::Value::Array(items) => {
+                let keys = items
+                    .iter()
+                    .map(|v| {
+                        v.as_str()
+                            .ok_or_else(|| wrong("an array holding a non-string"))
+                    })
+                    .collect::<Result<Vec<&str>>>()?;
+                self.chosen(keys)
+            }
+            serde_json::Value::Null => Err(wrong("null")),
+            serde_json::Value::Bool(_) => Err(wrong("a boolean")),
+            serde_json::Value::Number(_) => Err(wrong("a number")),
+            serde_json::Value::Object(_) => Err(wrong("an object")),
+        }
+    }
+
     /// Parses `all` or a comma-separated list of keys.
     pub fn parse(&self, text: &str) -> Result<Permissions> {
         if text.trim() == "all" {
@@ -157,6 +200,15 @@ impl Catalogue {
         } else {
             self.chosen(text.split(','))
         }
+    }
+}
+
+fn permissions_shape(what: &str) -> Error {
+    Error::InvalidArgument {
+        field: "permissions",
+        message: format!(
+            "must be \"all\" or an array of permission keys such as [\"invoices\",\"tickets\"], not {what}"
+        ),
     }
 }
 
@@ -186,8 +238,33 @@ mod tests {
         assert!(msg.contains("profile, contacts, products"), "{msg}");
         assert!(matches!(
             Catalogue::default().parse(" , "),
+            Err(Error::InvalidArgument { .. })
+        ));
+        assert!(matches!(
+            Catalogue::default().chosen(Vec::<&str>::new()),
             Err(Error::EmptyPermissions)
         ));
+    }
+
+    #[test]
+    fn one_grammar_for_lists_and_json() {
+        let c = Catalogue::default();
+        let both = Permissions::Keys(["invoices".into(), "tickets".into()].into());
+        assert_eq!(c.parse(" invoices , tickets ").unwrap(), both);
+        assert_eq!(c.parse_json(r#"[" invoices ","tickets"]"#).unwrap(), both);
+        assert_eq!(c.parse_json(r#""all""#).unwrap(), Permissions::All);
+        for bad in [r#"["invoices",""]"#, r#"["  "]"#] {
+            let e = c.parse_json(bad).unwrap_err().to_string();
+            assert!(e.contains("empty permission key"), "{bad}: {e}");
+        }
+        assert!(matches!(c.parse_json("[]"), Err(Error::EmptyPermissions)));
+        for bad in ["\"some\"", "null", "1", "{}", "[1]", "not json"] {
+            let e = c.parse_json(bad).unwrap_err();
+            assert_eq!(e.code(), crate::ErrorCode::InvalidArgument, "{bad}: {e}");
+            assert!(e.to_string().contains("\"all\" or an array"), "{bad}: {e}");
+        }
+        let long = format!("\"{}\"", "x".repeat(5_000));
+        assert!(c.parse_json(&long).unwrap_err().to_string().len() < 300);
     }
 
     #[test]

@@ -31,6 +31,11 @@ pub const MAX_KEY_ID_LEN: usize = 32;
 pub const MIN_SECRET_LEN: usize = 32;
 /// Default tolerance for a verifier's clock running behind the issuer's, in seconds.
 pub const DEFAULT_SKEW: i64 = 60;
+/// Largest tolerance a verifier may be given, in seconds (one hour).
+pub const MAX_SKEW: i64 = 3_600;
+/// Longest lifetime (`expires_at - issued_at`) a token may claim, in seconds: the longest
+/// `invite_ttl` (366 days). Cohort never signs a longer one, so a longer one is `malformed`.
+pub const MAX_LIFETIME: i64 = 366 * 86_400;
 
 const FIXED_LEN: usize = 8 + 8 + 8 + 16;
 const MAC_B64_LEN: usize = 43;
@@ -121,6 +126,92 @@ impl Claims {
     pub fn nonce_hash(&self) -> Vec<u8> {
         nonce_hash(&self.nonce)
     }
+
+    /// The time checks of a verified token, after its signature (`docs/token-format.md` §4):
+    /// `expired` when `now >= expires_at`, then `not_yet_valid` when `issued_at > now + skew`.
+    /// Skew never extends a token's life.
+    pub fn check_time(&self, now: i64, skew: i64) -> Result<()> {
+        check_window(self.invite_id, self.issued_at, self.expires_at, now, skew)
+    }
+}
+
+/// What a verified token says, read without allocating: the hot path of verification
+/// ([`Keyring::verify_view`], [`Keyring::verify_link`], `cohort_token_verify`).
+#[derive(Debug, Clone, Copy)]
+pub struct TokenView<'t> {
+    pub key_id: &'t str,
+    pub invite_id: u64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub nonce: [u8; 16],
+    account: [u8; MAX_ACCOUNT_ID_LEN],
+    account_len: usize,
+}
+
+impl TokenView<'_> {
+    /// The panel's account id the token was issued for.
+    pub fn account_id(&self) -> &str {
+        // Checked to be UTF-8 when the token was decoded.
+        std::str::from_utf8(&self.account[..self.account_len]).unwrap_or_default()
+    }
+
+    /// The same claims as an owned [`Claims`].
+    pub fn to_claims(&self) -> Claims {
+        Claims {
+            key_id: self.key_id.to_string(),
+            invite_id: self.invite_id,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            nonce: self.nonce,
+            account_id: self.account_id().to_string(),
+        }
+    }
+
+    /// The time checks of [`Keyring::verify`].
+    pub fn check_time(&self, now: i64, skew: i64) -> Result<()> {
+        check_window(self.invite_id, self.issued_at, self.expires_at, now, skew)
+    }
+}
+
+/// Expired means `now >= expires_at` (no grace); not yet valid means `issued_at > now + skew`.
+fn check_window(
+    invite_id: u64,
+    issued_at: i64,
+    expires_at: i64,
+    now: i64,
+    skew: i64,
+) -> Result<()> {
+    if now >= expires_at {
+        return Err(Error::token(
+            TokenReason::Expired,
+            format!(
+                "invite {} expired at {}",
+                invite_id,
+                crate::clock::format_rfc3339(expires_at)
+            ),
+        ));
+    }
+    if issued_at > now.saturating_add(skew) {
+        return Err(Error::token(
+            TokenReason::NotYetValid,
+            format!(
+                "issued at {}, which is in the future by more than the allowed {skew} s",
+                crate::clock::format_rfc3339(issued_at)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a clock skew outside 0 to [`MAX_SKEW`] seconds.
+pub fn check_skew(skew: i64) -> Result<()> {
+    if !(0..=MAX_SKEW).contains(&skew) {
+        return Err(Error::InvalidArgument {
+            field: "skew",
+            message: format!("{skew} s is outside 0 s to {MAX_SKEW} s (1 hour)"),
+        });
+    }
+    Ok(())
 }
 
 /// SHA-256 over a label and the nonce: what the invite row stores.
@@ -259,35 +350,41 @@ impl Keyring {
         Ok(text)
     }
 
-    /// Verifies structure, signature and time window. `now` and `skew` are UTC seconds.
+    /// Verifies structure, signature and time window. `now` and `skew` are UTC seconds; `skew`
+    /// must be 0 to [`MAX_SKEW`].
     ///
     /// Expired means `now >= expires_at` (no grace); not yet valid means `issued_at > now + skew`.
     pub fn verify(&self, token: &str, now: i64, skew: i64) -> Result<Claims> {
-        let claims = self.verify_signature(token)?;
-        if now >= claims.expires_at {
-            return Err(Error::token(
-                TokenReason::Expired,
-                format!(
-                    "invite {} expired at {}",
-                    claims.invite_id,
-                    crate::clock::format_rfc3339(claims.expires_at)
-                ),
-            ));
-        }
-        if claims.issued_at > now.saturating_add(skew) {
-            return Err(Error::token(
-                TokenReason::NotYetValid,
-                format!(
-                    "issued at {}, which is in the future by more than the allowed {skew} s",
-                    crate::clock::format_rfc3339(claims.issued_at)
-                ),
-            ));
-        }
-        Ok(claims)
+        Ok(self.verify_view(token, now, skew)?.to_claims())
+    }
+
+    /// [`Keyring::verify`] without allocating: the claims as a [`TokenView`].
+    pub fn verify_view<'t>(&self, token: &'t str, now: i64, skew: i64) -> Result<TokenView<'t>> {
+        check_skew(skew)?;
+        let view = self.verify_signature_view(token)?;
+        view.check_time(now, skew)?;
+        Ok(view)
+    }
+
+    /// Verifies a token or a whole link (found by [`extract_token`]) as an integrator's verifier
+    /// does: structure, signature and time window, no database. The one place that assembles
+    /// link verification for the C ABI and the CLI.
+    pub fn verify_link<'t>(
+        &self,
+        token_or_link: &'t str,
+        now: i64,
+        skew: i64,
+    ) -> Result<TokenView<'t>> {
+        self.verify_view(extract_token(token_or_link)?, now, skew)
     }
 
     /// Verifies structure and signature only (no time checks).
     pub fn verify_signature(&self, token: &str) -> Result<Claims> {
+        Ok(self.verify_signature_view(token)?.to_claims())
+    }
+
+    /// [`Keyring::verify_signature`] without allocating.
+    pub fn verify_signature_view<'t>(&self, token: &'t str) -> Result<TokenView<'t>> {
         let parts = split(token)?;
         let mac = self.keys.get(parts.kid).ok_or_else(|| {
             Error::token(
@@ -304,16 +401,34 @@ impl Keyring {
                 "signature does not match",
             ));
         }
-        decode_claims(parts.kid, &parts.payload[..parts.payload_len])
+        decode_view(parts.kid, &parts.payload[..parts.payload_len])
     }
 }
+
+/// Longest payload a valid token has: the fixed fields and the longest account id.
+const MAX_PAYLOAD_LEN: usize = FIXED_LEN + MAX_ACCOUNT_ID_LEN;
 
 struct Parts<'a> {
     kid: &'a str,
     signed: &'a str,
-    payload: [u8; MAX_TOKEN_LEN],
+    payload: [u8; MAX_PAYLOAD_LEN + DECODE_SLACK],
     payload_len: usize,
     tag: [u8; 32],
+}
+
+/// Room the decoder needs beyond the decoded bytes to take its fast path.
+const DECODE_SLACK: usize = 8;
+
+/// Decodes strict unpadded base64url into `buf`, which holds the longest valid field plus
+/// [`DECODE_SLACK`]; a longer field is decoded into a scratch buffer only to tell a
+/// non-canonical text (`None`) from one that is merely too long (`Some(len)`, more than a valid
+/// field), so the reasons stay those of a full decode while the valid path stays small.
+fn decode_field(field: &str, buf: &mut [u8]) -> Option<usize> {
+    if field.len().div_ceil(4) * 3 <= buf.len() {
+        return URL_SAFE_NO_PAD.decode_slice(field, buf).ok();
+    }
+    let mut big = [0u8; MAX_TOKEN_LEN];
+    URL_SAFE_NO_PAD.decode_slice(field, &mut big).ok()
 }
 
 fn malformed(msg: impl Into<String>) -> Error {
@@ -348,15 +463,22 @@ fn split(token: &str) -> Result<Parts<'_>> {
             "the token contains non-ASCII characters",
         ));
     }
-    let mut it = token.split('.');
     let mut fields = [""; 4];
     let mut count = 0;
-    for f in it.by_ref() {
-        if count < 4 {
-            fields[count] = f;
+    let mut start = 0;
+    for (i, &b) in token.as_bytes().iter().enumerate() {
+        if b == b'.' {
+            if count < 4 {
+                fields[count] = &token[start..i];
+            }
+            count += 1;
+            start = i + 1;
         }
-        count += 1;
     }
+    if count < 4 {
+        fields[count] = &token[start..];
+    }
+    count += 1;
     if count != 4 {
         return Err(malformed(format!(
             "expected 4 dot-separated fields, found {count}"
@@ -380,24 +502,20 @@ fn split(token: &str) -> Result<Parts<'_>> {
     // The engine is strict: no padding, alphabet `A-Z a-z 0-9 - _` only, zero trailing bits, no
     // impossible lengths. So whatever decodes is canonical (re-encodes to itself), without
     // re-encoding on this hot path; `tests/vectors/tokens.json` and the property tests hold it to that.
-    let mut payload = [0u8; MAX_TOKEN_LEN];
-    let payload_len = URL_SAFE_NO_PAD
-        .decode_slice(fields[2], &mut payload)
-        .map_err(|_| {
-            Error::token(
-                TokenReason::NonCanonical,
-                "the payload is not canonical unpadded base64url",
-            )
-        })?;
-    let mut tag = [0u8; MAX_TOKEN_LEN];
-    let tag_len = URL_SAFE_NO_PAD
-        .decode_slice(fields[3], &mut tag)
-        .map_err(|_| {
-            Error::token(
-                TokenReason::NonCanonical,
-                "the signature is not canonical unpadded base64url",
-            )
-        })?;
+    let mut payload = [0u8; MAX_PAYLOAD_LEN + DECODE_SLACK];
+    let payload_len = decode_field(fields[2], &mut payload).ok_or_else(|| {
+        Error::token(
+            TokenReason::NonCanonical,
+            "the payload is not canonical unpadded base64url",
+        )
+    })?;
+    let mut tag_buf = [0u8; 32 + DECODE_SLACK];
+    let tag_len = decode_field(fields[3], &mut tag_buf).ok_or_else(|| {
+        Error::token(
+            TokenReason::NonCanonical,
+            "the signature is not canonical unpadded base64url",
+        )
+    })?;
     if fields[3].len() != MAC_B64_LEN || tag_len != 32 {
         return Err(malformed("the signature is not 32 bytes"));
     }
@@ -407,18 +525,18 @@ fn split(token: &str) -> Result<Parts<'_>> {
         )));
     }
     let signed_len = fields[0].len() + 1 + kid.len() + 1 + fields[2].len();
-    let mut mac = [0u8; 32];
-    mac.copy_from_slice(&tag[..32]);
+    let mut tag = [0u8; 32];
+    tag.copy_from_slice(&tag_buf[..32]);
     Ok(Parts {
         kid,
         signed: &token[..signed_len],
         payload,
         payload_len,
-        tag: mac,
+        tag,
     })
 }
 
-fn decode_claims(kid: &str, p: &[u8]) -> Result<Claims> {
+fn decode_view<'t>(kid: &'t str, p: &[u8]) -> Result<TokenView<'t>> {
     let be8 = |i: usize| -> [u8; 8] {
         let mut b = [0u8; 8];
         b.copy_from_slice(&p[i..i + 8]);
@@ -426,43 +544,62 @@ fn decode_claims(kid: &str, p: &[u8]) -> Result<Claims> {
     };
     let mut nonce = [0u8; 16];
     nonce.copy_from_slice(&p[24..40]);
-    let account_id = std::str::from_utf8(&p[FIXED_LEN..])
-        .map_err(|_| malformed("the account id is not UTF-8"))?
-        .to_string();
-    let claims = Claims {
-        key_id: kid.to_string(),
+    let account_bytes = &p[FIXED_LEN..];
+    std::str::from_utf8(account_bytes).map_err(|_| malformed("the account id is not UTF-8"))?;
+    let mut account = [0u8; MAX_ACCOUNT_ID_LEN];
+    account[..account_bytes.len()].copy_from_slice(account_bytes);
+    let view = TokenView {
+        key_id: kid,
         invite_id: u64::from_be_bytes(be8(0)),
         issued_at: i64::from_be_bytes(be8(8)),
         expires_at: i64::from_be_bytes(be8(16)),
         nonce,
-        account_id,
+        account,
+        account_len: account_bytes.len(),
     };
-    if claims.expires_at <= claims.issued_at {
+    if view.expires_at <= view.issued_at {
         return Err(malformed("expires_at is not after issued_at"));
     }
-    Ok(claims)
+    // Widened, so that no pair of 64-bit times can overflow.
+    let lifetime = i128::from(view.expires_at) - i128::from(view.issued_at);
+    if lifetime > i128::from(MAX_LIFETIME) {
+        return Err(malformed(format!(
+            "the token claims a lifetime of {lifetime} s; at most {MAX_LIFETIME} s (366 days) are allowed"
+        )));
+    }
+    Ok(view)
 }
 
-/// Finds the token in a whole link or returns the input trimmed (see `docs/token-format.md`).
+/// Finds the token in a whole link, or returns the input trimmed (`docs/token-format.md` §7).
 ///
 /// Surrounding ASCII whitespace is ignored. When the query (after the first `?`, before any `#`)
-/// has a parameter named exactly `token`, its value is the token (`…?token=T&x=1`); otherwise, when
-/// the text holds a `/`, the token is the last path segment (`…/invite/T`, `…?rp=/invite/T`), cut
-/// at the first `?` or `&`; otherwise the whole text is the token.
-pub fn extract_token(token_or_link: &str) -> &str {
+/// has a parameter named exactly `token`, its value is the token (`…?token=T&x=1`); a link with
+/// more than one such parameter is refused as `malformed` rather than guessing which one counts.
+/// Otherwise, when the text holds a `/`, the token is the last path segment once every trailing
+/// `/` is dropped (`…/invite/T`, `…/invite/T//`, `…?rp=/invite/T`), cut at the first `?` or `&`;
+/// otherwise the whole text is the token.
+pub fn extract_token(token_or_link: &str) -> Result<&str> {
     let s = token_or_link.trim_matches(|c: char| c.is_ascii_whitespace());
     let no_frag = s.split('#').next().unwrap_or(s);
     if let Some((_, query)) = no_frag.split_once('?') {
-        if let Some(t) = query.split('&').find_map(|p| p.strip_prefix("token=")) {
-            return t;
+        let mut found = query.split('&').filter_map(|p| p.strip_prefix("token="));
+        if let Some(t) = found.next() {
+            let others = found.count();
+            if others > 0 {
+                return Err(malformed(format!(
+                    "the link has {} token= parameters; exactly one is allowed",
+                    others + 1
+                )));
+            }
+            return Ok(t);
         }
     }
     if s.contains('/') {
         let tail = no_frag.trim_end_matches('/');
         let last = tail.rsplit('/').next().unwrap_or(tail);
-        return last.split(['?', '&']).next().unwrap_or(last);
+        return Ok(last.split(['?', '&']).next().unwrap_or(last));
     }
-    s
+    Ok(s)
 }
 
 #[cfg(test)]
@@ -580,41 +717,98 @@ mod tests {
 
     #[test]
     fn extracts_tokens_from_links() {
+        fn x(link: &str) -> &str {
+            extract_token(link).unwrap()
+        }
+        assert_eq!(x("https://p.example/invite?token=abc.def&x=1"), "abc.def");
         assert_eq!(
-            extract_token("https://p.example/invite?token=abc.def&x=1"),
+            x("https://p.example/index.php?rp=/invite/abc.def"),
             "abc.def"
         );
-        assert_eq!(
-            extract_token("https://p.example/index.php?rp=/invite/abc.def"),
-            "abc.def"
-        );
-        assert_eq!(
-            extract_token("https://p.example/invite/abc.def/#top"),
-            "abc.def"
-        );
-        assert_eq!(
-            extract_token("https://p.example/invite/abc.def?utm=x"),
-            "abc.def"
-        );
-        assert_eq!(extract_token("  abc.def \n"), "abc.def");
+        assert_eq!(x("https://p.example/invite/abc.def/#top"), "abc.def");
+        assert_eq!(x("https://p.example/invite/abc.def?utm=x"), "abc.def");
+        assert_eq!(x("  abc.def \n"), "abc.def");
+        // Every trailing slash is dropped.
+        assert_eq!(x("https://p.example/invite/abc.def///"), "abc.def");
         // Only a parameter named exactly `token` counts, and only in the query.
         assert_eq!(
-            extract_token("https://p.example/accept?csrf_token=x&token=abc.def"),
+            x("https://p.example/accept?csrf_token=x&token=abc.def"),
             "abc.def"
         );
-        assert_eq!(
-            extract_token("https://p.example/invite/abc.def#token=x"),
-            "abc.def"
-        );
+        assert_eq!(x("https://p.example/invite/abc.def#token=x"), "abc.def");
         // Only ASCII whitespace is trimmed, as the stdlib verifiers do.
-        assert_eq!(extract_token("abc.def\u{a0}"), "abc.def\u{a0}");
+        assert_eq!(x("abc.def\u{a0}"), "abc.def\u{a0}");
+    }
+
+    #[test]
+    fn a_link_with_two_token_parameters_is_refused() {
+        for link in [
+            "https://p.example/accept?token=abc.def&token=ghi.jkl",
+            "https://p.example/accept?token=abc.def&x=1&token=abc.def",
+            "https://p.example/accept?token=&token=abc.def",
+        ] {
+            let e = extract_token(link).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::Token {
+                        reason: TokenReason::Malformed,
+                        ..
+                    }
+                ),
+                "{link}: {e}"
+            );
+        }
+        // One in the query and one in the fragment: the fragment is not the query.
+        assert_eq!(
+            extract_token("https://p.example/accept?token=abc.def#token=x").unwrap(),
+            "abc.def"
+        );
+    }
+
+    #[test]
+    fn lifetime_is_capped() {
+        let k = ring();
+        let at = |iat: i64, exp: i64| {
+            let c = Claims {
+                issued_at: iat,
+                expires_at: exp,
+                ..claims()
+            };
+            k.verify_signature(&k.sign(&c).unwrap())
+        };
+        assert!(at(1_000, 1_000 + MAX_LIFETIME).is_ok());
+        assert_eq!(
+            reason(at(1_000, 1_001 + MAX_LIFETIME)),
+            TokenReason::Malformed
+        );
+        assert_eq!(reason(at(1_000, i64::MAX)), TokenReason::Malformed);
+        assert_eq!(reason(at(i64::MIN, i64::MAX)), TokenReason::Malformed);
+        assert_eq!(reason(at(1_000, 1_000)), TokenReason::Malformed);
+        assert_eq!(reason(at(1_000, 999)), TokenReason::Malformed);
+    }
+
+    #[test]
+    fn skew_is_capped() {
+        let k = ring();
+        let t = k.sign(&claims()).unwrap();
+        assert!(k.verify(&t, 2_000, MAX_SKEW).is_ok());
+        for skew in [MAX_SKEW + 1, -1, i64::MAX] {
+            assert!(
+                matches!(
+                    k.verify(&t, 2_000, skew),
+                    Err(Error::InvalidArgument { field: "skew", .. })
+                ),
+                "{skew}"
+            );
+        }
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
-        fn sign_verify_round_trips(id in any::<u64>(), iat in 0i64..4_000_000_000, ttl in 1i64..100_000_000,
+        fn sign_verify_round_trips(id in any::<u64>(), iat in 0i64..4_000_000_000, ttl in 1i64..=MAX_LIFETIME,
                                    nonce in any::<[u8; 16]>(), acct in "[a-zA-Z0-9 _.-]{1,64}") {
             let k = ring();
             let c = Claims { key_id: String::new(), invite_id: id, issued_at: iat, expires_at: iat + ttl, nonce, account_id: acct };

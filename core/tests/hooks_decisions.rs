@@ -317,8 +317,19 @@ fn after_handlers_cannot_change_the_outcome() {
         actions.iter().all(|a| !a.starts_with("hook.")),
         "{actions:?}"
     );
-    let warnings = logged("after_invite: hook 10-deny.lua failed");
-    assert!(!warnings.is_empty(), "after-handler failures are logged");
+    for (script, what) in [
+        ("10-deny.lua:1", "cohort.deny has no effect in after_invite"),
+        ("30-error.lua:1", "after boom"),
+        ("40-loop.lua:1", "deadline of 50 ms exceeded"),
+    ] {
+        let warnings = logged(&format!("{script} after_invite: "));
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("WARN ") && w.contains(what)),
+            "the failure of {script} is logged with its line: {warnings:?}"
+        );
+    }
 }
 
 #[test]
@@ -400,7 +411,7 @@ fn widening_is_an_error() {
 }
 
 #[test]
-fn a_broken_script_fails_every_before_event_closed_until_fixed() {
+fn a_broken_script_fails_the_before_events_it_names_closed_until_fixed() {
     let w = World::new(&[
         ("10-ok.lua", "cohort.on('after_login', function() end)\n"),
         (
@@ -408,15 +419,15 @@ fn a_broken_script_fails_every_before_event_closed_until_fixed() {
             "cohort.on('before_login', function(ev)\n  if then\nend)\n",
         ),
     ]);
+    let before = w.engine().dump().unwrap();
     let err = w.engine().record_login(OWNER).unwrap_err();
     assert_eq!(err.code(), ErrorCode::HookFailed);
     assert!(err.to_string().contains("20-broken.lua:2:"), "{err}");
-    // Not only the events the broken script meant to handle.
-    let err = w
-        .engine()
-        .revoke(OWNER, ACCOUNT, "dev@acme.example")
-        .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::HookFailed);
+    assert_only_denial_row(&before, &w.engine().dump().unwrap(), "hook.fail");
+    // An event the broken script does not name goes on.
+    w.engine()
+        .set_permissions(OWNER, ACCOUNT, "dev@acme.example", &keys(&["emails"]))
+        .expect("before_permissions is not named by the broken script");
 
     w.write(
         "20-broken.lua",
@@ -428,6 +439,65 @@ fn a_broken_script_fails_every_before_event_closed_until_fixed() {
     w.engine()
         .revoke(OWNER, ACCOUNT, "dev@acme.example")
         .unwrap();
+}
+
+/// The common case of the rule: an invite policy with a syntax error stops invites, not logins.
+#[test]
+fn a_broken_invite_policy_does_not_block_logins() {
+    let w = World::new(&[(
+        "10-allowed-domains.lua",
+        "-- Runs before anything is written.\nlocal ALLOWED = { \"acme.example\" }\n\
+         cohort.on(\"before_invite\", function(ev)\n  if ev.email:match(\"@\") then\n    return false, \"not before lunch\"\n  end\nend\n",
+    )]);
+    let u = w
+        .engine()
+        .record_login(OWNER)
+        .expect("a broken invite policy must not block logins");
+    assert_eq!(u.last_login, Some(T0));
+    let before = w.engine().dump().unwrap();
+    let err = w
+        .engine()
+        .invite(OWNER, ACCOUNT, "x@acme.example", &Permissions::All, None)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::HookFailed, "{err}");
+    assert!(err.to_string().contains("10-allowed-domains.lua:"), "{err}");
+    assert_only_denial_row(&before, &w.engine().dump().unwrap(), "hook.fail");
+    // Its top level failing (it compiles) is the same.
+    w.write(
+        "10-allowed-domains.lua",
+        "local t = nil\nlocal x = t.field\ncohort.on('before_invite', function() end)\n",
+    );
+    w.engine().record_login(OWNER).unwrap();
+    let err = w
+        .engine()
+        .invite(OWNER, ACCOUNT, "x@acme.example", &Permissions::All, None)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("10-allowed-domains.lua:2:"),
+        "{err}"
+    );
+}
+
+/// A broken script whose events are put together at run time, or a hooks directory that cannot
+/// be read, cannot tell what it handles: every before-event fails closed.
+#[test]
+fn when_nothing_tells_which_events_every_before_event_fails_closed() {
+    let w = World::new(&[(
+        "30-loop.lua",
+        "for _, a in ipairs({ 'invite', 'revoke' }) do\n  cohort.on('before_' .. a, function() end\nend\n",
+    )]);
+    let err = w.engine().record_login(OWNER).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::HookFailed);
+    assert!(err.to_string().contains("30-loop.lua:"), "{err}");
+    // After-events are never blocked: they could not veto anything.
+    w.write("30-loop.lua", "cohort.on('after_login', function(\n");
+    w.engine().record_login(OWNER).unwrap();
+
+    std::fs::remove_file(w.scripts.path().join("30-loop.lua")).unwrap();
+    std::fs::remove_dir(w.scripts.path()).unwrap();
+    let err = w.engine().record_login(OWNER).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::HookFailed);
+    assert!(err.to_string().contains("(hooks)"), "{err}");
 }
 
 #[test]
@@ -543,11 +613,14 @@ end)
     w.engine().record_login(OWNER).unwrap();
     assert_eq!(
         logged("now-probe"),
-        [format!("WARN 50-now.lua: now-probe {}", T0 + 42)]
+        [format!(
+            "WARN 50-now.lua:3 before_login: now-probe {}",
+            T0 + 42
+        )]
     );
     assert_eq!(
         logged("print-probe"),
-        ["INFO 50-now.lua: print-probe\t1\ttrue\tnil"]
+        ["INFO 50-now.lua:4 before_login: print-probe\t1\ttrue\tnil"]
     );
 }
 

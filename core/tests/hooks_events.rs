@@ -332,3 +332,26 @@ fn refused_operations_fire_nothing() {
     assert!(r.h.engine.revoke(OWNER, ACCOUNT, OWNER).is_err());
     assert!(r.take().is_empty());
 }
+
+/// docs/hooks.md lists the permission keys events carry: as many as the catalogue has, each one.
+#[test]
+fn the_documented_permission_keys_are_the_catalogue() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/hooks.md"),
+    )
+    .unwrap();
+    let keys = cohort_core::Catalogue::default().keys();
+    let start = doc
+        .find("The keys are the ")
+        .expect("docs/hooks.md lists the keys");
+    let para = &doc[start..start + doc[start..].find("\n\n").unwrap()];
+    let count: usize = para["The keys are the ".len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a number of keys");
+    assert_eq!(count, keys.len(), "{para}");
+    for k in &keys {
+        assert!(para.contains(&format!("`{k}`")), "{k} missing from: {para}");
+    }
+}

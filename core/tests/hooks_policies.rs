@@ -373,7 +373,7 @@ fn activity_log() {
     assert_eq!(
         logged("target=log-probe@acme.example"),
         [format!(
-            "INFO {name}: invite account={ACCOUNT} actor={OWNER} target=log-probe@acme.example permissions=emails,orders"
+            "INFO {name}:19 after_invite: invite account={ACCOUNT} actor={OWNER} target=log-probe@acme.example permissions=emails,orders"
         )]
     );
 }

@@ -11,7 +11,8 @@ mod spec;
 mod token_check;
 
 use cohort_core::clock::format_rfc3339;
-use cohort_core::token::{Claims, Keyring};
+use cohort_core::config::decode_hex_secret;
+use cohort_core::token::{Claims, Keyring, MAX_LIFETIME};
 use cohort_core::Error;
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
@@ -227,6 +228,109 @@ fn set_trailing_bit(field: &str) -> String {
     s
 }
 
+/// Key file texts for the secret of `k1` (given as lower-case hex): what a verifier reading a
+/// key file must accept, and what it must refuse (`docs/token-format.md` section 5).
+fn key_files(k1: &str) -> Vec<String> {
+    let upper = k1.to_uppercase();
+    assert_ne!(upper, k1, "k1 has letters in its hex");
+    // Upper case in the first half, lower case in the second.
+    let mixed = format!("{}{}", k1[..32].to_uppercase(), &k1[32..]);
+    let accepted = [
+        (
+            "plain",
+            k1.to_string(),
+            "64 lower-case hex digits, nothing else.",
+        ),
+        (
+            "trailing_newline",
+            format!("{k1}\n"),
+            "A trailing newline, as an editor or echo writes it.",
+        ),
+        ("trailing_crlf", format!("{k1}\r\n"), "A trailing CR LF."),
+        ("upper_case", upper, "Upper-case hex digits."),
+        (
+            "mixed_case",
+            mixed,
+            "Upper- and lower-case hex digits in one file.",
+        ),
+        (
+            "surrounding_whitespace",
+            format!(" \t{k1}\n\n"),
+            "Spaces, tabs and blank lines around the digits.",
+        ),
+    ];
+    let refused = [
+        ("empty", String::new(), "An empty file."),
+        (
+            "too_short",
+            k1[..62].to_string(),
+            "62 hex digits: a secret is at least 32 bytes.",
+        ),
+        (
+            "odd_length",
+            format!("{k1}0"),
+            "65 hex digits: not a whole number of bytes.",
+        ),
+        (
+            "inner_newline",
+            format!("{}\n{}", &k1[..32], &k1[32..]),
+            "The digits wrapped over two lines.",
+        ),
+        (
+            "inner_space",
+            format!("{} {}", &k1[..32], &k1[32..]),
+            "A space between the digits.",
+        ),
+        ("hex_prefix", format!("0x{k1}"), "A 0x prefix."),
+        (
+            "plus_sign",
+            format!("+{}", &k1[1..]),
+            "A + in place of the first digit (some integer parsers read \"+0\" as 0).",
+        ),
+        (
+            "trailing_nbsp",
+            format!("{k1}\u{a0}"),
+            "A trailing no-break space (U+00A0): only ASCII whitespace is trimmed.",
+        ),
+        ("trailing_nul", format!("{k1}\0"), "A trailing NUL byte."),
+        (
+            "trailing_vertical_tab",
+            format!("{k1}\u{b}"),
+            "A trailing vertical tab.",
+        ),
+        (
+            "not_hex",
+            format!("{}g", &k1[..63]),
+            "A g among the digits.",
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, text, description) in accepted {
+        let secret = decode_hex_secret("k1", &text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(hex(&secret), k1, "{name}");
+        out.push(format!(
+            "    {{\"name\": {}, \"accepted\": true, \"text\": {}, \"secret\": {},\n     \"description\": {}}}",
+            js(name),
+            js(&text),
+            js(k1),
+            js(description)
+        ));
+    }
+    for (name, text, description) in refused {
+        assert!(
+            decode_hex_secret("k1", &text).is_err(),
+            "{name} is accepted"
+        );
+        out.push(format!(
+            "    {{\"name\": {}, \"accepted\": false, \"text\": {},\n     \"description\": {}}}",
+            js(name),
+            js(&text),
+            js(description)
+        ));
+    }
+    out
+}
+
 fn generate() -> String {
     let mut g = Gen::new();
     let iat = NOW - 3_600;
@@ -308,12 +412,6 @@ fn generate() -> String {
     g.valid(
         "valid_account_id_utf8",
         "A UTF-8 account id; the token itself stays ASCII.",
-        &t,
-    );
-    let t = g.sign("k1", &claims(53, -86_400, NOW + DAY, "neg", "1042"));
-    g.valid(
-        "valid_issued_before_1970",
-        "issued_at is negative: the times are signed 64-bit integers.",
         &t,
     );
     // A token whose MAC holds both - and _, for the standard-alphabet vectors.
@@ -718,6 +816,46 @@ fn generate() -> String {
         "Correctly signed, but expires_at is before issued_at.",
         &t,
     );
+    let t = g.sign("k1", &claims(70, iat, iat + MAX_LIFETIME, "life", "1042"));
+    g.valid(
+        "valid_lifetime_366_days",
+        "expires_at - issued_at = 31622400 s (366 days), the longest lifetime allowed.",
+        &t,
+    );
+    let t = g.sign(
+        "k1",
+        &claims(71, iat, iat + MAX_LIFETIME + 1, "life1", "1042"),
+    );
+    g.invalid(
+        "lifetime_366_days_and_1s",
+        "malformed",
+        "Correctly signed, but expires_at - issued_at is 366 days and 1 second: Cohort never issues that.",
+        &t,
+    );
+    let t = g.sign("k1", &claims(72, iat, i64::MAX, "forever", "1042"));
+    g.invalid(
+        "expires_at_max",
+        "malformed",
+        "Correctly signed, but expires_at = 2^63 - 1: a link that never expires.",
+        &t,
+    );
+    let t = g.sign("k2", &claims(73, i64::MIN, i64::MAX, "overflow", "1042"));
+    g.invalid(
+        "lifetime_overflows_64_bits",
+        "malformed",
+        "issued_at = -2^63, expires_at = 2^63 - 1: the lifetime does not fit in a signed 64-bit subtraction.",
+        &t,
+    );
+    let t = g.sign(
+        "k1",
+        &claims(74, NOW - 400 * DAY, NOW - DAY, "longdead", "1042"),
+    );
+    g.invalid(
+        "lifetime_too_long_and_expired",
+        "malformed",
+        "A 399-day lifetime that ended yesterday: the lifetime check comes before the expiry check.",
+        &t,
+    );
     let bad = spec::payload(65, iat, iat + week, &nonce("utf8"), b"10\xff\xfe42");
     g.invalid(
         "account_id_not_utf8",
@@ -744,6 +882,13 @@ fn generate() -> String {
         "Expired more than a year ago.",
         &t,
     );
+    let t = g.sign("k1", &claims(53, -2 * DAY, -DAY, "neg", "1042"));
+    g.invalid(
+        "expired_before_1970",
+        "expired",
+        "issued_at and expires_at are negative (1969): the times are signed 64-bit integers; read as unsigned they would be far in the future.",
+        &t,
+    );
     let t = g.sign("k1", &claims(68, NOW + SKEW + 1, NOW + DAY, "nyv", "1042"));
     g.invalid(
         "not_yet_valid_61s",
@@ -762,7 +907,7 @@ fn generate() -> String {
     // ---------- the file ----------
     let mut out = String::new();
     out.push_str("{\n");
-    out.push_str("  \"about\": \"Test vectors for Cohort invite tokens (format cohort1), specified in docs/token-format.md. Generated by core/tests/prop_token.rs with the real signer; every verifier must return exactly these results at the given now and skew.\",\n");
+    out.push_str("  \"about\": \"Test vectors for Cohort invite tokens (format cohort1), specified in docs/token-format.md. Generated by core/tests/prop_token.rs with the real signer; every verifier must return exactly these results at the given now and skew. Each link gives its token, or a reason when the link itself is refused. Each key file text is a spelling of k1's key file: accepted (giving secret) or refused.\",\n");
     let _ = writeln!(out, "  \"now\": {NOW},");
     let _ = writeln!(out, "  \"now_utc\": {},", js(&format_rfc3339(NOW)));
     let _ = writeln!(out, "  \"skew\": {SKEW},");
@@ -814,11 +959,23 @@ fn generate() -> String {
             format!("https://panel.example.com/invite/{base}#token=abc"),
         ),
         ("bare_token_with_whitespace", format!(" \t{base}\r\n")),
+        (
+            "path_several_trailing_slashes",
+            format!("https://panel.example.com/invite/{base}///"),
+        ),
+        (
+            "query_parameter_wins_over_path",
+            format!("https://panel.example.com/invite/{}?token={base}", f[3]),
+        ),
     ];
-    let links: Vec<String> = links
+    let mut lines: Vec<String> = links
         .iter()
         .map(|(name, link)| {
-            assert_eq!(cohort_core::token::extract_token(link), base, "{name}");
+            assert_eq!(
+                cohort_core::token::extract_token(link).ok(),
+                Some(base.as_str()),
+                "{name}"
+            );
             format!(
                 "    {{\"name\": {}, \"link\": {}, \"token\": {}}}",
                 js(name),
@@ -827,7 +984,36 @@ fn generate() -> String {
             )
         })
         .collect();
-    out.push_str(&links.join(",\n"));
+    // Links that are refused before any token is read from them.
+    let other = g.sign("k2", &claims(43, iat, iat + week, "k2", "1042"));
+    let refused = [
+        (
+            "two_token_parameters",
+            format!("https://panel.example.com/accept?token={base}&token={other}"),
+        ),
+        (
+            "two_token_parameters_same_value",
+            format!("https://panel.example.com/accept?token={base}&utm_source=email&token={base}"),
+        ),
+        (
+            "two_token_parameters_one_empty",
+            format!("https://panel.example.com/accept?token=&token={base}"),
+        ),
+    ];
+    for (name, link) in &refused {
+        match cohort_core::token::extract_token(link) {
+            Err(Error::Token { reason, .. }) => assert_eq!(reason.as_str(), "malformed", "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        lines.push(format!(
+            "    {{\"name\": {}, \"link\": {}, \"reason\": \"malformed\"}}",
+            js(name),
+            js(link)
+        ));
+    }
+    out.push_str(&lines.join(",\n"));
+    out.push_str("\n  ],\n  \"key_files\": [\n");
+    out.push_str(&key_files(&hex(&g.secret("k1").unwrap())).join(",\n"));
     out.push_str("\n  ],\n  \"hmac_sha256\": [\n");
     let cases: Vec<String> = RFC4231
         .iter()

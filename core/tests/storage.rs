@@ -236,3 +236,47 @@ fn check_follows_writes_on_an_in_memory_database() {
         .check(ACCOUNT, "dev@acme.example", "invoices")
         .unwrap());
 }
+
+#[test]
+fn version_2_databases_migrate_and_keep_counting_past_sends() {
+    let f = Fixture::with(|c| c.max_invites_per_day = 3);
+    f.invite("a@acme.example", &keys(&["invoices"]));
+    f.invite("b@acme.example", &keys(&["invoices"]));
+    let cfg = f.engine.config().clone();
+    let path = cfg.database.clone();
+    drop(f.engine);
+    // Put the file back to version 2 as that release left it: the send log beside the audit.
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE invite_sends (id INTEGER PRIMARY KEY, account_id TEXT NOT NULL,
+                 inviter_id INTEGER NOT NULL, at INTEGER NOT NULL);
+             CREATE INDEX invite_sends_by_account ON invite_sends (account_id, at);
+             CREATE INDEX invite_sends_by_inviter ON invite_sends (inviter_id, at);
+             INSERT INTO invite_sends (account_id, inviter_id, at) VALUES ('1042', 1, 0), ('1042', 1, 0);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    }
+    let e = Engine::open_with_clock(cfg, std::sync::Arc::new(f.clock.clone())).unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let v: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, SCHEMA_VERSION);
+    let left: i64 = c
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name LIKE 'invite_sends%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0, "the send log is gone");
+    // The two sends before the migration still count: one more fits, the fourth is refused.
+    e.invite(OWNER, ACCOUNT, "c@acme.example", &keys(&["invoices"]), None)
+        .unwrap();
+    let err = e
+        .invite(OWNER, ACCOUNT, "d@acme.example", &keys(&["invoices"]), None)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RateLimited, "{err}");
+}

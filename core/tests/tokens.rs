@@ -280,6 +280,118 @@ fn tokens_for_a_missing_invite_are_refused() {
     still_accepts(&f, &sent);
 }
 
+/// What an offline verifier (`cohort_token_verify`, `cohort verify-link`) says of `token`.
+fn offline_reason(f: &Fixture, token: &str) -> Option<TokenReason> {
+    let skew = f.engine.config().clock_skew;
+    match f.engine.keyring().verify(token, f.engine.now(), skew) {
+        Ok(_) => None,
+        Err(e) => Some(token_reason(&e)),
+    }
+}
+
+#[test]
+fn the_token_time_window_comes_before_the_database() {
+    // docs/token-format.md: signature and time first (what an offline verifier can tell), then
+    // the database's reasons. Each link below also has a database reason, which never wins.
+    let (f, sent) = with_invite();
+    f.engine
+        .upsert_account("2001", "Beta", "beta@beta.example")
+        .unwrap();
+    // Superseded: sent again an hour later, so the row now outlives the first link.
+    f.clock.advance(3_600);
+    let s = f.invite("s@acme.example", &Permissions::All);
+    f.clock.advance(3_600);
+    let s2 = f.engine.resend(OWNER, s.invite.id, None).unwrap();
+    assert!(s2.invite.expires_at > s.invite.expires_at);
+    // Cancelled.
+    let c = f.invite("c@acme.example", &Permissions::All);
+    f.engine.cancel(OWNER, c.invite.id).unwrap();
+    // Another account's, forged with the real key from a genuine link.
+    let mut claims = f.engine.keyring().verify_signature(&sent.token).unwrap();
+    claims.account_id = "2001".into();
+    let foreign = f.engine.keyring().sign_with("k1", &claims).unwrap();
+    // Before they expire, the database speaks.
+    refused_everywhere(&f, &s.token, TokenReason::Superseded);
+    refused_everywhere(&f, &c.token, TokenReason::Cancelled);
+    refused_everywhere(&f, &foreign, TokenReason::WrongAccount);
+
+    // At each link's own expiry, every operation says `expired`, as offline verifiers do.
+    for (token, expires_at) in [
+        (&s.token, s.invite.expires_at),
+        (&c.token, c.invite.expires_at),
+        (&foreign, claims.expires_at),
+    ] {
+        f.clock.set(expires_at);
+        refused_everywhere(&f, token, TokenReason::Expired);
+        assert_eq!(offline_reason(&f, token), Some(TokenReason::Expired));
+    }
+    // The expired link of another account still shows nothing of the invite.
+    let i = f.engine.inspect(&foreign).unwrap();
+    assert_eq!((i.invite_id, i.email, i.account_name), (None, None, None));
+    // An expired link of this account shows the invite, to say who can resend it.
+    f.clock.set(s.invite.expires_at);
+    let i = f.engine.inspect(&s.token).unwrap();
+    assert_eq!(i.invite_id, Some(s.invite.id));
+    assert_eq!(i.invited_by.map(|e| e.to_string()), Some(OWNER.to_string()));
+
+    // Not yet valid (the issuer's clock ran ahead) beats cancelled, superseded and another account.
+    f.clock.set(T0 - 61);
+    for token in [&c.token, &sent.token, &foreign] {
+        refused_everywhere(&f, token, TokenReason::NotYetValid);
+        assert_eq!(offline_reason(&f, token), Some(TokenReason::NotYetValid));
+    }
+    // The first link to s was issued at T0 + 1 h: within the skew it reads superseded.
+    f.clock.set(T0 + 3_600 - 60);
+    refused_everywhere(&f, &s.token, TokenReason::Superseded);
+    f.clock.set(T0 + 3_600 - 61);
+    refused_everywhere(&f, &s.token, TokenReason::NotYetValid);
+    // Back in the window, the genuine invite still works.
+    f.clock.set(T0);
+    still_accepts(&f, &sent);
+}
+
+#[test]
+fn tokens_claiming_more_than_the_longest_lifetime_are_refused() {
+    let (f, sent) = with_invite();
+    let mut claims = f.engine.keyring().verify_signature(&sent.token).unwrap();
+    // Exactly the longest lifetime verifies (the row still expires first).
+    claims.expires_at = claims.issued_at + cohort_core::token::MAX_LIFETIME;
+    let longest = f.engine.keyring().sign_with("k1", &claims).unwrap();
+    assert_eq!(offline_reason(&f, &longest), None);
+    // One second more, or the end of time, is malformed everywhere.
+    for expires_at in [claims.expires_at + 1, i64::MAX] {
+        claims.expires_at = expires_at;
+        let forged = f.engine.keyring().sign_with("k1", &claims).unwrap();
+        refused_everywhere(&f, &forged, TokenReason::Malformed);
+        assert_eq!(offline_reason(&f, &forged), Some(TokenReason::Malformed));
+    }
+    still_accepts(&f, &sent);
+}
+
+#[test]
+fn a_link_with_two_tokens_is_refused() {
+    let (f, sent) = with_invite();
+    let t = &sent.token;
+    let twice = format!("https://panel.example.com/accept?token={t}&token={t}");
+    refused_everywhere(&f, &twice, TokenReason::Malformed);
+    let one = format!("https://panel.example.com/accept?utm=x&token={t}");
+    assert!(f.engine.inspect(&one).unwrap().valid);
+    still_accepts(&f, &sent);
+}
+
+#[test]
+fn an_engine_refuses_a_skew_over_an_hour() {
+    // A `Config` built in code skips the TOML checks; the engine still refuses what every
+    // verifier refuses, so `cohort_token_verify` and `inspect` can never disagree over it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config_in(dir.path());
+    cfg.clock_skew = 3_601;
+    let e = Engine::create_with_clock(cfg.clone(), Arc::new(ManualClock::new(T0))).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Config, "{e}");
+    cfg.clock_skew = 3_600;
+    assert!(Engine::create_with_clock(cfg, Arc::new(ManualClock::new(T0))).is_ok());
+}
+
 #[test]
 fn rotation_keeps_old_links_until_their_key_is_removed() {
     let dir = tempfile::tempdir().unwrap();

@@ -248,6 +248,41 @@ typedef int32_t CohortStatus;
 #endif // __cplusplus
 
 /**
+ * How much a log record matters: the `level` of a `CohortLogRecord`, and the least severe
+ * level a logger set with `cohort_engine_set_logger` receives. The numbers never change.
+ */
+enum CohortLogLevel
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Something failed: a script that does not load, an audit entry that could not be written.
+     */
+    COHORT_LOG_LEVEL_ERROR = 1,
+    /**
+     * Something went wrong without changing an outcome: a failing after-handler, a hook let
+     * through by `on_error = "allow"`.
+     */
+    COHORT_LOG_LEVEL_WARN = 2,
+    /**
+     * What happened: lines scripts log at `info` (and `print`), scripts reloaded.
+     */
+    COHORT_LOG_LEVEL_INFO = 3,
+    /**
+     * Detail: lines scripts log at `debug`.
+     */
+    COHORT_LOG_LEVEL_DEBUG = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum CohortLogLevel CohortLogLevel;
+#else
+typedef int32_t CohortLogLevel;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * An open Cohort engine: a database, its configuration and its signing keys.
  *
  * Opaque: only ever used through a pointer obtained from `cohort_engine_open`, which is a handle
@@ -256,6 +291,49 @@ typedef int32_t CohortStatus;
  * handle gives `COHORT_STATUS_CLOSED_HANDLE`, never undefined behaviour.
  */
 typedef struct CohortEngine CohortEngine;
+
+/**
+ * One record, as a logger receives it. Every string is UTF-8 with its length, followed by a NUL
+ * byte that the length does not count, and holds no other NUL. The record and its strings are
+ * valid only during the call: copy what you keep.
+ */
+typedef struct CohortLogRecord {
+    /**
+     * A `COHORT_LOG_LEVEL_*`.
+     */
+    int32_t level;
+    /**
+     * When it was written, Unix milliseconds.
+     */
+    int64_t time_ms;
+    /**
+     * The script's file name, such as "60-activity-log.lua", or "(hooks)" for records of the
+     * runtime itself.
+     */
+    const char *script;
+    size_t script_len;
+    /**
+     * The line of the script, 0 when not known.
+     */
+    uint32_t line;
+    /**
+     * The event being handled, such as "after_invite", or "" when none.
+     */
+    const char *event;
+    size_t event_len;
+    /**
+     * The text (it may hold newlines).
+     */
+    const char *message;
+    size_t message_len;
+} CohortLogRecord;
+
+/**
+ * A logger: `user_data` is what was given to `cohort_engine_set_logger`; `record` is valid only
+ * during the call.
+ */
+typedef void (*CohortLogCallback)(void *user_data,
+                                  const struct CohortLogRecord *record);
 
 #ifdef __cplusplus
 extern "C" {
@@ -552,6 +630,32 @@ CohortStatus cohort_invite_expire_due(const struct CohortEngine *engine,
                                       size_t *out_count);
 
 /**
+ * Sets the logger of an engine: `callback` receives every record of hooks at `level` or more
+ * severe — lines scripts write with `cohort.log` and `print`, failing after-handlers, scripts
+ * that do not load — besides the destinations of the config's `[log]` section. A NULL
+ * `callback` removes the logger (`level` and `user_data` are then ignored). An engine has one
+ * logger; setting another replaces it.
+ *
+ * Thread rules:
+ * - the callback is called only from within calls on this engine, on the thread that makes
+ *   the call, once the scripts of the event have run; never by two threads at once, and never
+ *   again once `cohort_engine_set_logger` has returned with another logger (or NULL);
+ * - it must not call into this engine. If it does, nothing breaks: those calls work but their
+ *   own records skip the logger, and `cohort_engine_set_logger` from inside the logger fails
+ *   with `COHORT_STATUS_INVALID_ARGUMENT`;
+ * - the record and its strings are valid only during the call;
+ * - `user_data` must stay valid, and usable from every thread that calls the engine, until the
+ *   logger is replaced or removed, or the engine is closed and its last call has returned;
+ * - the callback must return normally (no `longjmp`, no C++ exception through it).
+ *
+ * `level` is a `COHORT_LOG_LEVEL_*`; another number is `COHORT_STATUS_INVALID_ARGUMENT`.
+ */
+CohortStatus cohort_engine_set_logger(const struct CohortEngine *engine,
+                                      int32_t level,
+                                      CohortLogCallback callback,
+                                      void *user_data);
+
+/**
  * The User Management table of an account: owner first, then members by join date.
  *
  * `*out_json`: `[{"account_id","email","name","role","permissions","last_login","two_factor",
@@ -604,6 +708,21 @@ CohortStatus cohort_permission_check(const struct CohortEngine *engine,
                                      const char *key,
                                      size_t key_len,
                                      bool *out_allowed);
+
+/**
+ * `cohort_permission_check` that returns its answer directly, for the hottest call of a panel
+ * (it is asked several times per page): 1 when the login holds `key` on the account, 0 when it
+ * does not, and a negative number, minus a `CohortStatus` (`-COHORT_STATUS_UNKNOWN_PERMISSION`,
+ * `-COHORT_STATUS_NULL_ARGUMENT`, …), when the question could not be answered; the message is
+ * then in `cohort_error_message`. Same rules and same answers as `cohort_permission_check`.
+ */
+int32_t cohort_permission_allows(const struct CohortEngine *engine,
+                                 const char *account_id,
+                                 size_t account_id_len,
+                                 const char *email,
+                                 size_t email_len,
+                                 const char *key,
+                                 size_t key_len);
 
 /**
  * The permission catalogue of this engine in display order: the built-in keys (the 13 of WHMCS

@@ -52,7 +52,32 @@ enum CohortStatus
 
 typedef int32_t CohortStatus;
 
+enum CohortLogLevel
+ {
+    COHORT_LOG_LEVEL_ERROR = 1,
+    COHORT_LOG_LEVEL_WARN = 2,
+    COHORT_LOG_LEVEL_INFO = 3,
+    COHORT_LOG_LEVEL_DEBUG = 4,
+};
+
+typedef int32_t CohortLogLevel;
+
 typedef struct CohortEngine CohortEngine;
+
+typedef struct CohortLogRecord {
+    int32_t level;
+    int64_t time_ms;
+    const char *script;
+    size_t script_len;
+    uint32_t line;
+    const char *event;
+    size_t event_len;
+    const char *message;
+    size_t message_len;
+} CohortLogRecord;
+
+typedef void (*CohortLogCallback)(void *user_data,
+                                  const struct CohortLogRecord *record);
 
 const char *cohort_version(void);
 
@@ -191,6 +216,11 @@ CohortStatus cohort_invite_decline(const struct CohortEngine *engine,
 CohortStatus cohort_invite_expire_due(const struct CohortEngine *engine,
                                       size_t *out_count);
 
+CohortStatus cohort_engine_set_logger(const struct CohortEngine *engine,
+                                      int32_t level,
+                                      CohortLogCallback callback,
+                                      void *user_data);
+
 CohortStatus cohort_member_list(const struct CohortEngine *engine,
                                 const char *account_id,
                                 size_t account_id_len,
@@ -223,6 +253,14 @@ CohortStatus cohort_permission_check(const struct CohortEngine *engine,
                                      const char *key,
                                      size_t key_len,
                                      bool *out_allowed);
+
+int32_t cohort_permission_allows(const struct CohortEngine *engine,
+                                 const char *account_id,
+                                 size_t account_id_len,
+                                 const char *email,
+                                 size_t email_len,
+                                 const char *key,
+                                 size_t key_len);
 
 CohortStatus cohort_permission_list(const struct CohortEngine *engine,
                                     char **out_json);

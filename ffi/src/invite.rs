@@ -17,33 +17,14 @@ pub(crate) unsafe fn permissions_arg(
     len: usize,
 ) -> Result<Permissions, Failure> {
     let input = unsafe { text(function, ptr, len, "permissions_json") }?;
-    let wrong = |what: &str| {
-        Failure::new(
+    let value = json(function, input, "permissions_json")?;
+    engine.catalogue().from_json(&value).map_err(|e| match e {
+        cohort_core::Error::InvalidArgument { message, .. } => Failure::new(
             CohortStatus::InvalidArgument,
-            format!(
-                "{function}: argument `permissions_json` must be \"all\" or an array of permission \
-                 keys such as [\"invoices\",\"tickets\"], not {what}"
-            ),
-        )
-    };
-    match json(function, input, "permissions_json")? {
-        serde_json::Value::String(s) if s == "all" => Ok(Permissions::All),
-        serde_json::Value::String(s) => Err(wrong(&format!("the string {s:?}"))),
-        serde_json::Value::Array(items) => {
-            let keys = items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .ok_or_else(|| wrong("an array holding a non-string"))
-                })
-                .collect::<Result<Vec<&str>, Failure>>()?;
-            Ok(engine.catalogue().chosen(keys)?)
-        }
-        serde_json::Value::Null => Err(wrong("null")),
-        serde_json::Value::Bool(_) => Err(wrong("a boolean")),
-        serde_json::Value::Number(_) => Err(wrong("a number")),
-        serde_json::Value::Object(_) => Err(wrong("an object")),
-    }
+            format!("{function}: argument `permissions_json` {message}"),
+        ),
+        other => other.into(),
+    })
 }
 
 /// 0 means "the configured default"; anything else is passed on (and checked) as seconds.
@@ -203,8 +184,9 @@ pub unsafe extern "C" fn cohort_token_verify(
     ffi_boundary!(F, [engine, token_or_link, out_invite_id, out_expires_at], {
         let e = handle::get(F, engine)?;
         let token = text(F, token_or_link, token_or_link_len, "token_or_link")?;
-        let token = cohort_core::token::extract_token(token);
-        let claims = e.keyring().verify(token, e.now(), e.config().clock_skew)?;
+        let claims = e
+            .keyring()
+            .verify_link(token, e.now(), e.config().clock_skew)?;
         let id = i64::try_from(claims.invite_id).map_err(|_| {
             Failure::new(
                 CohortStatus::TokenUnknownInvite,

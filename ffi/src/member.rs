@@ -108,6 +108,37 @@ pub unsafe extern "C" fn cohort_permission_check(
     })
 }
 
+/// `cohort_permission_check` that returns its answer directly, for the hottest call of a panel
+/// (it is asked several times per page): 1 when the login holds `key` on the account, 0 when it
+/// does not, and a negative number, minus a `CohortStatus` (`-COHORT_STATUS_UNKNOWN_PERMISSION`,
+/// `-COHORT_STATUS_NULL_ARGUMENT`, …), when the question could not be answered; the message is
+/// then in `cohort_error_message`. Same rules and same answers as `cohort_permission_check`.
+#[no_mangle]
+pub unsafe extern "C" fn cohort_permission_allows(
+    engine: *const CohortEngine,
+    account_id: *const c_char,
+    account_id_len: usize,
+    email: *const c_char,
+    email_len: usize,
+    key: *const c_char,
+    key_len: usize,
+) -> i32 {
+    const F: &str = "cohort_permission_allows";
+    let mut allowed = false;
+    let status = ffi_boundary!(F, [engine, account_id, email, key], {
+        let e = handle::get(F, engine)?;
+        let account = text(F, account_id, account_id_len, "account_id")?;
+        let email = text(F, email, email_len, "email")?;
+        let key = text(F, key, key_len, "key")?;
+        allowed = e.check(account, email, key)?;
+        Ok(())
+    });
+    match status {
+        CohortStatus::Ok => i32::from(allowed),
+        failed => -(failed as i32),
+    }
+}
+
 /// The permission catalogue of this engine in display order: the built-in keys (the 13 of WHMCS
 /// first), then the ones added in config. `*out_json`: `[{"key","label"}, …]`.
 #[no_mangle]

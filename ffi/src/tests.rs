@@ -768,6 +768,45 @@ fn opening_a_missing_or_broken_config_fails_with_its_status() {
 }
 
 #[test]
+fn allows_answers_like_check_and_returns_minus_the_status_on_failure() {
+    let fx = seeded();
+    let allows = |acct: &str, email: &str, key: &str| {
+        let (a, al) = s(acct);
+        let (e, el) = s(email);
+        let (k, kl) = s(key);
+        unsafe { cohort_permission_allows(fx.e(), a, al, e, el, k, kl) }
+    };
+    for (acct, email, key) in [
+        ("1042", OWNER, "orders"),
+        ("1042", "books@acme.example", "invoices"),
+        ("1042", "books@acme.example", "domains"),
+        ("1042", "stranger@acme.example", "invoices"),
+        ("9999", OWNER, "invoices"),
+    ] {
+        let expected = check(&fx, acct, email, key).unwrap();
+        assert_eq!(
+            allows(acct, email, key),
+            i32::from(expected),
+            "{acct} {email} {key}"
+        );
+    }
+    assert_eq!(
+        allows("1042", OWNER, "billing"),
+        -(CohortStatus::UnknownPermission as i32)
+    );
+    assert!(message().contains("billing"), "{}", message());
+    let (k, kl) = s("invoices");
+    assert_eq!(
+        unsafe { cohort_permission_allows(fx.e(), null(), 0, k, kl, k, kl) },
+        -(CohortStatus::NullArgument as i32)
+    );
+    assert_eq!(
+        unsafe { cohort_permission_allows(null(), k, kl, k, kl, k, kl) },
+        -(CohortStatus::NullArgument as i32)
+    );
+}
+
+#[test]
 fn open_needs_an_existing_database_and_create_makes_one() {
     let _g = shared();
     let dir = tempfile::tempdir().unwrap();
@@ -884,6 +923,102 @@ fn engines_are_released_on_close() {
         assert!(!handle::is_open(h));
     }
     assert!(handle::is_open(fx.engine));
+}
+
+/// What the test logger received, through `user_data`: (level, script, line, event, message).
+type Received = std::sync::Mutex<Vec<(i32, String, u32, String, String)>>;
+
+unsafe extern "C" fn collect(user_data: *mut std::ffi::c_void, r: *const CohortLogRecord) {
+    let got = unsafe { &*(user_data as *const Received) };
+    let r = unsafe { &*r };
+    let text = |p: *const c_char, n: usize| {
+        assert_eq!(unsafe { *p.add(n) }, 0, "NUL-terminated");
+        let b = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) };
+        String::from_utf8(b.to_vec()).unwrap()
+    };
+    assert!(r.time_ms > 1_700_000_000_000, "wall-clock milliseconds");
+    got.lock().unwrap().push((
+        r.level,
+        text(r.script, r.script_len),
+        r.line,
+        text(r.event, r.event_len),
+        text(r.message, r.message_len),
+    ));
+}
+
+#[test]
+fn a_logger_receives_the_records_of_hooks() {
+    let _g = shared();
+    let dir = tempfile::tempdir().unwrap();
+    cohort_core::config::create_key_file(&dir.path().join("keys"), "k1").unwrap();
+    std::fs::create_dir(dir.path().join("hooks")).unwrap();
+    std::fs::copy(
+        workspace_root().join("hooks/60-activity-log.lua"),
+        dir.path().join("hooks/60-activity-log.lua"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("hooks/70-debug.lua"),
+        "cohort.on('after_invite', function(ev) cohort.log('debug', 'detail') end)\n",
+    )
+    .unwrap();
+    let cfg = dir.path().join("cohort.toml");
+    let text = cohort_core::config::template("k1") + "\n[hooks]\ndir = \"hooks\"\n";
+    std::fs::write(&cfg, text).unwrap();
+    let fx = seed(Fixture {
+        engine: create(&cfg).unwrap(),
+        dir,
+        _guard: None,
+    });
+    let got: Received = std::sync::Mutex::new(Vec::new());
+    let ud = &got as *const Received as *mut std::ffi::c_void;
+    let set = |level: i32, cb: CohortLogCallback| unsafe {
+        cohort_engine_set_logger(fx.e(), level, cb, ud)
+    };
+    assert_eq!(
+        set(CohortLogLevel::Info as i32, Some(collect)),
+        CohortStatus::Ok
+    );
+    invite(&fx, OWNER, "1042", "dev@acme.example", "\"all\"", 0).unwrap();
+    {
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 1, "debug is below info: {got:?}");
+        let (level, script, line, event, message) = &got[0];
+        assert_eq!(*level, 3);
+        assert_eq!(script, "60-activity-log.lua");
+        assert!(*line > 0);
+        assert_eq!(event, "after_invite");
+        assert_eq!(
+            message,
+            "invite account=1042 actor=owner@acme.example target=dev@acme.example permissions=all"
+        );
+    }
+    assert_eq!(set(4, Some(collect)), CohortStatus::Ok);
+    invite(&fx, OWNER, "1042", "dev2@acme.example", "\"all\"", 0).unwrap();
+    assert_eq!(got.lock().unwrap().len(), 3, "debug included");
+    assert_eq!(got.lock().unwrap()[2].4, "detail");
+
+    // A level that is not one, a NULL or closed engine: refused, the logger unchanged.
+    assert_eq!(set(0, Some(collect)), CohortStatus::InvalidArgument);
+    assert!(message().contains("`level`"), "{}", message());
+    assert_eq!(
+        unsafe { cohort_engine_set_logger(null(), 3, Some(collect), ud) },
+        CohortStatus::NullArgument
+    );
+    let closed = create(&cfg).unwrap();
+    unsafe { cohort_engine_close(closed) };
+    assert_eq!(
+        unsafe { cohort_engine_set_logger(closed, 3, Some(collect), ud) },
+        CohortStatus::ClosedHandle
+    );
+    invite(&fx, OWNER, "1042", "dev3@acme.example", "\"all\"", 0).unwrap();
+    assert_eq!(got.lock().unwrap().len(), 5);
+
+    // NULL removes it.
+    assert_eq!(set(99, None), CohortStatus::Ok);
+    invite(&fx, OWNER, "1042", "dev4@acme.example", "\"all\"", 0).unwrap();
+    assert_eq!(got.lock().unwrap().len(), 5);
+    drop(fx);
 }
 
 #[test]

@@ -78,7 +78,9 @@ fn string(s: &str, cat: &Catalogue, ring: &Keyring) {
         time(t);
     }
     // A link or token: never panics, whatever the reason.
-    let _ = ring.verify(extract_token(s), 0, 60);
+    if let Ok(t) = extract_token(s) {
+        let _ = ring.verify(t, 0, 60);
+    }
     // Config text (TOML) as a panel might pass it: accepted values are within their limits.
     if let Ok(cfg) = Config::parse(s, std::path::Path::new("/nonexistent")) {
         assert_eq!(cfg.link_template.matches("{token}").count(), 1);

@@ -11,6 +11,8 @@ use sha2::Sha256;
 
 pub const LABEL: &[u8] = b"cohort-invite-v1\n";
 pub const MAX_LEN: usize = 512;
+/// Longest lifetime (`expires_at - issued_at`) a token may claim: 366 days.
+pub const MAX_LIFETIME: i64 = 31_622_400;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -141,7 +143,10 @@ pub fn verify(
         nonce,
         account_id,
     };
-    if c.expires_at <= c.issued_at {
+    // A lifetime of at most 366 days, computed without overflow.
+    if c.expires_at <= c.issued_at
+        || i128::from(c.expires_at) - i128::from(c.issued_at) > i128::from(MAX_LIFETIME)
+    {
         return Err("malformed");
     }
     if now >= c.expires_at {

@@ -1,5 +1,6 @@
 //! Property: the token verifier never panics, agrees with the spec's reading (`spec.rs`) on
-//! every input, reason for reason, and anything it accepts re-encodes to itself.
+//! every input, reason for reason (genuine tokens included, up to and over the lifetime cap),
+//! and anything it accepts re-encodes to itself.
 
 use crate::spec;
 use cohort_core::token::{extract_token, Claims, Keyring};
@@ -53,7 +54,12 @@ pub fn check(data: &[u8]) {
     } else {
         let kid = ["k1", "k2", "legacy_2025-q4"][usize::from(b.u8() % 3)];
         let issued_at = NOW - i64::from(b.u8()) * 97;
-        let ttl = 1 + i64::from(b.u8()) * 211;
+        // Mode 3 aims at the lifetime cap: up to 128 s under it or over it.
+        let ttl = if mode % 4 == 3 {
+            spec::MAX_LIFETIME - 127 + i64::from(b.u8())
+        } else {
+            1 + i64::from(b.u8()) * 211
+        };
         let mut nonce = [0u8; 16];
         nonce.iter_mut().for_each(|n| *n = b.u8());
         let acct_len = 1 + usize::from(b.u8() % 128);
@@ -122,12 +128,15 @@ pub fn compare(ring: &Keyring, token: &str, now: i64) {
                 again, token,
                 "an accepted token does not re-encode to itself"
             );
+            // More than one `token=` parameter: refused, whichever way the values agree.
+            let twice = format!("https://panel.example.com/accept?token={token}&token={token}");
+            assert!(extract_token(&twice).is_err(), "{twice:?} is accepted");
             for link in [
                 format!("https://panel.example.com/index.php?rp=/invite/{token}"),
                 format!(" https://panel.example.com/accept?utm=x&token={token}#top\n"),
                 format!("https://panel.example.com/invite/{token}/"),
             ] {
-                assert_eq!(extract_token(&link), token, "from {link:?}");
+                assert_eq!(extract_token(&link).ok(), Some(token), "from {link:?}");
             }
         }
         (Err(Error::Token { reason, .. }), Err(s)) => {

@@ -13,9 +13,18 @@ declare(strict_types=1);
  *    verification of the same token with hash_hmac + hash_equals (strict canonical base64url,
  *    payload unpacked, expiry checked: everything verifyToken does, nothing inspect adds).
  *
+ * 3. invite and accept: Cohort\Engine::invite() and ::acceptRegister() through FFI against what a
+ *    panel developer would write by hand with PDO SQLite (WAL, the same synchronous level): an
+ *    invite is an INSERT of the invite and an INSERT of an audit row in one transaction, with an
+ *    hash_hmac token; an accept is a conditional UPDATE of the invite (single use), an INSERT of
+ *    the login, of the membership and of an audit row in one transaction. Each side has its own
+ *    database file in the same directory; batches alternate between the sides. At
+ *    synchronous=FULL (the default) the fsync of each commit dominates, so wall time is the
+ *    figure; at synchronous=NORMAL the CPU shows.
+ *
  * Both sides of each pair answer the same questions; the run fails if they ever disagree.
  *
- *   php scripts/php/bench.php [--quick] [--markdown] [--accounts N]
+ *   php scripts/php/bench.php [--quick] [--markdown] [--accounts N] [--writes N]
  *
  * --quick runs a few iterations only (the test command uses it to keep this script working);
  * --markdown prints the table for docs/benchmarks.md. Set COHORT_LIBRARY to the library to use.
@@ -25,7 +34,7 @@ require __DIR__ . '/autoload.php';
 
 use Cohort\Engine;
 
-$opts = getopt('', ['quick', 'markdown', 'accounts:']);
+$opts = getopt('', ['quick', 'markdown', 'accounts:', 'writes:']);
 $quick = isset($opts['quick']);
 $accounts = (int) ($opts['accounts'] ?? ($quick ? 50 : 5000));
 $iterations = $quick ? 2_000 : 200_000;
@@ -209,6 +218,171 @@ $results = measure([
     'inspect_ffi' => [[$c, 'inspect'], $tokenInputs, intdiv($iterations, 4)],
 ], $rounds);
 
+// ---------- invite and accept: Cohort against hand-written PDO ----------
+
+$writes = (int) ($opts['writes'] ?? ($quick ? 40 : 2_000));
+$batch = $quick ? 10 : 100;
+$writeAccounts = 50;
+
+/** A fresh Cohort directory at $sync with $writeAccounts accounts. */
+$cohortSide = static function (string $sync) use ($dir, $writeAccounts): array {
+    $d = "$dir/w-cohort-$sync";
+    mkdir("$d/keys", 0700, true);
+    file_put_contents("$d/keys/k1.key", bin2hex(random_bytes(32)) . "\n");
+    chmod("$d/keys/k1.key", 0600);
+    file_put_contents("$d/cohort.toml", "synchronous = \"$sync\"\nmax_invites_per_day = 1000000\n"
+        . "max_invites_per_inviter_per_day = 1000000\nmax_pending_invites = 1000000\n"
+        . "[keys]\ncurrent = \"k1\"\ndir = \"keys\"\n");
+    $e = Engine::create("$d/cohort.toml");
+    for ($a = 0; $a < $writeAccounts; $a++) {
+        $e->upsertAccount((string) (500 + $a), "Client $a", "wowner$a@example.com");
+    }
+    return [$e];
+};
+
+/** The same on PDO, as a panel developer would write it: schema, invite, accept. */
+$pdoSide = static function (string $sync) use ($dir, $writeAccounts): array {
+    $db = new PDO("sqlite:$dir/w-pdo-$sync.db", null, null, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+    $db->exec('PRAGMA journal_mode = WAL');
+    $db->exec('PRAGMA synchronous = ' . strtoupper($sync));
+    $db->exec('PRAGMA busy_timeout = 5000');
+    $db->exec('PRAGMA foreign_keys = ON');
+    $db->exec('CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, created_at INTEGER NOT NULL)');
+    $db->exec('CREATE TABLE accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL, owner_id INTEGER NOT NULL REFERENCES users(id))');
+    $db->exec('CREATE TABLE memberships (account_id TEXT NOT NULL REFERENCES accounts(id), user_id INTEGER NOT NULL REFERENCES users(id), perms TEXT NOT NULL, PRIMARY KEY (account_id, user_id))');
+    $db->exec("CREATE TABLE invites (id INTEGER PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id), email TEXT NOT NULL, perms TEXT NOT NULL, invited_by INTEGER NOT NULL REFERENCES users(id), token_hash BLOB NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'pending')");
+    $db->exec('CREATE INDEX invites_by_account ON invites (account_id, status)');
+    $db->exec('CREATE TABLE audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, account_id TEXT, action TEXT NOT NULL, detail TEXT)');
+    $db->exec('CREATE INDEX audit_by_account ON audit (account_id, at)');
+    for ($a = 0; $a < $writeAccounts; $a++) {
+        $db->prepare('INSERT INTO users (email, name, created_at) VALUES (?, ?, ?)')->execute(["wowner$a@example.com", '', time()]);
+        $db->prepare('INSERT INTO accounts (id, name, owner_id) VALUES (?, ?, ?)')->execute([(string) (500 + $a), "Client $a", $db->lastInsertId()]);
+    }
+    return [$db, random_bytes(32)];
+};
+
+$pdoInvite = static function (PDO $db, string $secret, string $owner, string $account, string $email, array $perms): string {
+    static $ownerQ = [], $ins = [], $aud = [];
+    $k = spl_object_id($db);
+    $ownerQ[$k] ??= $db->prepare('SELECT u.id FROM accounts a JOIN users u ON u.id = a.owner_id WHERE a.id = ? AND u.email = ?');
+    $ins[$k] ??= $db->prepare('INSERT INTO invites (account_id, email, perms, invited_by, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    $aud[$k] ??= $db->prepare('INSERT INTO audit (at, actor, account_id, action, detail) VALUES (?, ?, ?, ?, ?)');
+    $now = time();
+    $nonce = random_bytes(16);
+    $db->exec('BEGIN IMMEDIATE');
+    $ownerQ[$k]->execute([$account, $owner]);
+    $ownerId = $ownerQ[$k]->fetchColumn();
+    $ownerQ[$k]->closeCursor();
+    if ($ownerId === false) {
+        $db->exec('ROLLBACK');
+        throw new RuntimeException("$owner does not own $account");
+    }
+    $ins[$k]->execute([$account, strtolower($email), implode(',', $perms), $ownerId, hash('sha256', $nonce, true), $now, $now + 7 * 86400]);
+    $id = (int) $db->lastInsertId();
+    $aud[$k]->execute([$now, $owner, $account, 'invite.create', "$email " . implode(',', $perms)]);
+    $db->exec('COMMIT');
+    $body = pack('JJJ', $id, $now, $now + 7 * 86400) . $nonce . $account;
+    $b64 = rtrim(strtr(base64_encode($body), '+/', '-_'), '=');
+    $mac = hash_hmac('sha256', "cohort-invite-v1\ncohort1.k1.$b64", $secret, true);
+    return "cohort1.k1.$b64." . rtrim(strtr(base64_encode($mac), '+/', '-_'), '=');
+};
+
+$pdoAccept = static function (PDO $db, string $secret, string $token, string $email, string $name): void {
+    static $upd = [], $user = [], $mem = [], $aud = [];
+    $k = spl_object_id($db);
+    [, , $b64, $macB64] = explode('.', $token);
+    $mac = base64_decode(strtr($macB64, '-_', '+/'));
+    if (!hash_equals(hash_hmac('sha256', "cohort-invite-v1\ncohort1.k1.$b64", $secret, true), $mac)) {
+        throw new RuntimeException('bad token');
+    }
+    $body = base64_decode(strtr($b64, '-_', '+/'));
+    $f = unpack('Jid/Jissued/Jexpires', $body);
+    $hash = hash('sha256', substr($body, 24, 16), true);
+    $upd[$k] ??= $db->prepare("UPDATE invites SET status = 'accepted' WHERE id = ? AND status = 'pending' AND expires_at > ? AND token_hash = ? RETURNING account_id, perms");
+    $user[$k] ??= $db->prepare('INSERT INTO users (email, name, created_at) VALUES (?, ?, ?)');
+    $mem[$k] ??= $db->prepare('INSERT INTO memberships (account_id, user_id, perms) VALUES (?, ?, ?)');
+    $aud[$k] ??= $db->prepare('INSERT INTO audit (at, actor, account_id, action, detail) VALUES (?, ?, ?, ?, ?)');
+    $now = time();
+    $db->exec('BEGIN IMMEDIATE');
+    $upd[$k]->execute([$f['id'], $now, $hash]);
+    $row = $upd[$k]->fetch(PDO::FETCH_NUM);
+    $upd[$k]->closeCursor();
+    if ($row === false) {
+        $db->exec('ROLLBACK');
+        throw new RuntimeException('invite not open');
+    }
+    $user[$k]->execute([strtolower($email), $name, $now]);
+    $mem[$k]->execute([$row[0], (int) $db->lastInsertId(), $row[1]]);
+    $aud[$k]->execute([$now, $email, $row[0], 'invite.accept', $row[1]]);
+    $db->exec('COMMIT');
+};
+
+/**
+ * Median ns per operation of each side over interleaved batches (A B A B ..., the order of each
+ * pair alternating), CPU and wall, for invites then for accepts of those invites.
+ */
+$writePair = static function (string $sync) use ($cohortSide, $pdoSide, $pdoInvite, $pdoAccept, $writes, $batch, $writeAccounts): array {
+    [$e] = $cohortSide($sync);
+    [$db, $secret] = $pdoSide($sync);
+    $perms = ['invoices', 'tickets'];
+    $tokens = ['cohort' => [], 'pdo' => []];
+    $sides = [
+        'cohort' => static function (int $n) use ($e, $perms, &$tokens, $writeAccounts): void {
+            $a = $n % $writeAccounts;
+            $tokens['cohort'][] = [$e->invite("wowner$a@example.com", (string) (500 + $a), "c$n@invitee.example", $perms)['token'], "c$n@invitee.example"];
+        },
+        'pdo' => static function (int $n) use ($db, $secret, $perms, $pdoInvite, &$tokens, $writeAccounts): void {
+            $a = $n % $writeAccounts;
+            $tokens['pdo'][] = [$pdoInvite($db, $secret, "wowner$a@example.com", (string) (500 + $a), "p$n@invitee.example", $perms), "p$n@invitee.example"];
+        },
+    ];
+    $accepts = [
+        'cohort' => static function (int $n) use ($e, &$tokens): void {
+            [$t, $email] = $tokens['cohort'][$n];
+            $e->acceptRegister($t, $email, "Invitee $n");
+        },
+        'pdo' => static function (int $n) use ($db, $secret, $pdoAccept, &$tokens): void {
+            [$t, $email] = $tokens['pdo'][$n];
+            $pdoAccept($db, $secret, $t, $email, "Invitee $n");
+        },
+    ];
+    $run = static function (array $fns) use ($writes, $batch): array {
+        $samples = array_fill_keys(array_keys($fns), ['cpu' => [], 'wall' => []]);
+        $next = array_fill_keys(array_keys($fns), 0);
+        for ($b = 0; $b * $batch < $writes; $b++) {
+            $order = $b % 2 === 0 ? array_keys($fns) : array_reverse(array_keys($fns));
+            foreach ($order as $side) {
+                $cpu = cpu_ns();
+                $wall = hrtime(true);
+                for ($i = 0; $i < $batch; $i++) {
+                    $fns[$side]($next[$side]++);
+                }
+                $samples[$side]['wall'][] = (hrtime(true) - $wall) / $batch;
+                $samples[$side]['cpu'][] = (cpu_ns() - $cpu) / $batch;
+            }
+        }
+        $median = static function (array $s): float {
+            sort($s);
+            return $s[intdiv(count($s), 2)];
+        };
+        return array_map(static fn (array $s) => ['cpu' => $median($s['cpu']), 'wall' => $median($s['wall'])], $samples);
+    };
+    $inv = $run($sides);
+    $acc = $run($accepts);
+    // Both sides did the same work: every invitee is a member now.
+    $members = (int) $db->query("SELECT count(*) FROM memberships")->fetchColumn();
+    $cohortMembers = 0;
+    for ($a = 0; $a < $writeAccounts; $a++) {
+        $cohortMembers += count($e->members((string) (500 + $a))) - 1;
+    }
+    if ($members !== count($tokens['pdo']) || $cohortMembers !== count($tokens['cohort'])) {
+        fwrite(STDERR, "write pair ($sync): members $cohortMembers (Cohort) / $members (PDO) after " . count($tokens['cohort']) . " accepts\n");
+        exit(1);
+    }
+    return ['invite' => $inv, 'accept' => $acc];
+};
+$writeResults = ['full' => $writePair('full'), 'normal' => $writePair('normal')];
+
 $us = static fn (array $r): string => sprintf('%.2f µs', $r['cpu'] / 1000);
 $wall = static fn (array $r): string => sprintf('%.2f µs', $r['wall'] / 1000);
 $ratio = static fn (array $slow, array $fast): string => sprintf('%.1f×', $slow['cpu'] / $fast['cpu']);
@@ -219,6 +393,14 @@ $rows = [
     ['token inspect through FFI (`Engine::inspect`: verify + invite, account and login rows)', $results['inspect_ffi'], sprintf('%.1f× the time of PHP', $results['inspect_ffi']['cpu'] / $results['verify_php']['cpu'])],
     ['the same token verified in PHP (`hash_hmac` + `hash_equals`, strict base64url)', $results['verify_php'], ''],
 ];
+$speed = static fn (array $pdo, array $cohort, string $by): string => sprintf('%.2f× the speed of PDO (%s)', $pdo[$by] / $cohort[$by], $by === 'wall' ? 'wall' : 'CPU');
+foreach (['full' => 'wall', 'normal' => 'cpu'] as $sync => $by) {
+    foreach (['invite' => 'invite (`Engine::invite`)', 'accept' => 'accept by registering (`Engine::acceptRegister`)'] as $op => $label) {
+        $r = $writeResults[$sync][$op];
+        $rows[] = ["$label at synchronous=" . strtoupper($sync), $r['cohort'], $speed($r['pdo'], $r['cohort'], $by)];
+        $rows[] = ["the same $op hand-written with PDO at synchronous=" . strtoupper($sync), $r['pdo'], ''];
+    }
+}
 
 $setup = sprintf(
     'PHP %s, Cohort %s, %d accounts / %d memberships / %d users, %s calls × %d interleaved rounds (median), seeded in %.1f s',

@@ -4,7 +4,10 @@
 #      and line in the output) on a broken script;
 #   2. `cohort hooks test` on the example events in hooks/events/ gives the expected decision,
 #      reason and exit code, and reports time, memory and interrupts;
-#   3. a script that loops forever is stopped at the deadline, and the command still answers.
+#   3. a script that loops forever is stopped at the deadline, and the command still answers;
+#   4. with the shipped 60-activity-log.lua and a [log] file configured, operations from the
+#      command line leave their lines in the file (and on stderr with RUST_LOG); a broken invite
+#      policy stops invites but not logins.
 # The Rust tests (core/tests/hooks_*.rs) cover the runtime itself.
 set -uo pipefail
 ROOT="${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -51,6 +54,8 @@ check "check reports a broken script with file and line" \
     expect 1 "10-broken.lua:2:" "$C" hooks check broken
 check "check --json" \
     expect 1 '"errors": 1' "$C" --json hooks check broken
+check "check says what a broken script denies" \
+    expect 1 "while it fails, denies: before_invite$" "$C" hooks check broken
 
 check "outside address denied by 10-allowed-domains.lua" \
     expect 1 "reason: +invites are limited to company addresses" \
@@ -79,6 +84,37 @@ check "an endless loop is stopped at the deadline" \
     timeout 10 "$C" hooks test before_login --event login.json --hooks loop
 check "an unknown event is a usage error" \
     expect 2 "before_logn" "$C" hooks test before_logn --event login.json --hooks loop
+
+# ---------- 4. the activity log from the command line ----------
+"$C" init site >/dev/null || exit 1
+mkdir site/hooks
+cp "$H/60-activity-log.lua" site/hooks/
+printf '\n[hooks]\ndir = "hooks"\n\n[log]\nfile = "hooks.log"\n' >> site/cohort.toml
+export COHORT_CONFIG="$TMP/site/cohort.toml"
+"$C" account add 1042 --name "Acme Ltd" --owner owner@acme.example >/dev/null || exit 1
+"$C" invite 1042 dev@acme.example --all >/dev/null || exit 1
+log_has() {
+    grep -Eq -- "$1" site/hooks.log || { echo "  site/hooks.log:"; sed 's/^/    /' site/hooks.log; return 1; }
+}
+check "an invite from the CLI leaves its line in the [log] file" \
+    log_has '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z info 60-activity-log.lua:[0-9]+ after_invite invite account=1042 actor=owner@acme.example target=dev@acme.example permissions=all$'
+check "the log file is created mode 600" \
+    bash -c '[ "$(stat -c %a site/hooks.log)" = 600 ]'
+mv site/hooks.log site/hooks.log.1
+"$C" login owner@acme.example >/dev/null || exit 1
+check "after logrotate renames the file, the next line goes to a new one" \
+    bash -c 'grep -q " after_login login " site/hooks.log && ! grep -q after_login site/hooks.log.1'
+check "RUST_LOG=info prints the records on stderr" \
+    expect 0 "cohort: \[info\] 60-activity-log.lua:[0-9]+ after_login: login account=-" \
+    env RUST_LOG=info "$C" login owner@acme.example
+printf 'cohort.on("before_invite", function(ev)\n  if then\nend)\n' > site/hooks/10-broken.lua
+check "a broken invite policy does not block logins" \
+    expect 0 "logged in" "$C" login owner@acme.example
+check "... but it denies invites" \
+    expect 1 "10-broken.lua:2:" "$C" invite 1042 dev2@acme.example --all
+check "... and says so in the log" \
+    log_has ' error 10-broken.lua:2 - .*it denies before_invite until fixed'
+unset COHORT_CONFIG
 
 cd "$ROOT" && rm -rf "$TMP"
 echo "$passed passed, $failed failed"

@@ -5,7 +5,8 @@
 #      export in a target directory of its own (target/test-panic), which only the panic tests load;
 #   3. tests/c/abi_test.c compiled with gcc against cohort.h, run under valgrind (no error, no
 #      leak), and linked statically once;
-#   4. the PHP tests in scripts/php/tests with php-cli (FFI), also with FFI off and preloaded;
+#   4. the PHP tests in scripts/php/tests with php-cli (FFI), also with FFI off and preloaded
+#      (a logger callback included);
 #   5. the PHP benchmark in --quick mode, so that it keeps working (figures: docs/benchmarks.md).
 # Installs cbindgen, gcc, valgrind, php-cli and php-sqlite3 when missing.
 set -uo pipefail
@@ -119,7 +120,7 @@ php_lint() {
     done
 }
 check "PHP files parse" php_lint
-for t in flow memory header package doc_snippet; do
+for t in flow memory header package library_path logger doc_snippet; do
     check "php $t test" php "scripts/php/tests/${t}_test.php"
 done
 # The misuse test also provokes a panic, through the test-panic variant of the library.

@@ -25,6 +25,9 @@ VALID="$(field '[x for x in v["vectors"] if x["name"]=="valid_k1"][0]["token"]')
 EXPIRED="$(field '[x for x in v["vectors"] if x["name"]=="expired_exactly_now"][0]["token"]')"
 NOW="$(field 'v["now_utc"]')"
 printf '%s\n' "$K1" > "$TMP/k1.key"
+mkdir "$TMP/upper" "$TMP/wrapped"
+printf '%s\n' "$K1" | tr a-f A-F > "$TMP/upper/k1.key"
+printf '%s\n%s\n' "${K1:0:32}" "${K1:32}" > "$TMP/wrapped/k1.key"
 passed=0
 failed=0
 expect() { # expect EXIT STDOUT-PREFIX COMMAND...
@@ -50,6 +53,18 @@ for v in "python3 $PY" "php $PHP"; do
         expect 2 '' $v --now "$NOW" "$VALID"
         expect 2 '' $v --key "k1=abcd" "$VALID"
         expect 2 '' $v --key "k1=$K1" --now soon "$VALID"
+        # The skew is at most an hour, in whole seconds.
+        expect 0 '{"key_id": "k1"' $v --key "k1=$K1" --now "$NOW" --skew 3600 "$VALID"
+        expect 2 '' $v --key "k1=$K1" --now "$NOW" --skew 3601 "$VALID"
+        expect 2 '' $v --key "k1=$K1" --now "$NOW" --skew -1 "$VALID"
+        expect 2 '' $v --key "k1=$K1" --now "$NOW" --skew soon "$VALID"
+        # A key file in upper case with a trailing newline reads as the same key; one wrapped
+        # over two lines does not.
+        expect 0 '{"key_id": "k1"' $v --key-file "$TMP/upper/k1.key" --now "$NOW" "$VALID"
+        expect 2 '' $v --key-file "$TMP/wrapped/k1.key" --now "$NOW" "$VALID"
+        # A link with two token= parameters is refused.
+        expect 1 'invalid: malformed' $v --key "k1=$K1" --now "$NOW" \
+            "https://panel.example.com/accept?token=$VALID&token=$VALID"
     }
 done
 echo "verifier command lines: $passed passed, $failed failed"

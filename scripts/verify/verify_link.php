@@ -11,7 +11,8 @@
 //   php verify_link.php --vectors tests/vectors/tokens.json                     (self-test)
 //
 // Prints the claims as JSON and exits 0 when valid; prints "invalid: REASON" and exits 1 when not;
-// exits 2 on a usage error. T is Unix seconds or 2026-11-29T10:00:00Z; S is seconds (default 60).
+// exits 2 on a usage error. T is Unix seconds or 2026-11-29T10:00:00Z; S is seconds, 0 to 3600
+// (default 60).
 //
 // PHP's base64_decode() skips characters it does not know, even in strict mode it skips
 // whitespace, and it ignores set trailing bits. So the text is checked against the alphabet
@@ -21,7 +22,11 @@ declare(strict_types=1);
 
 const LABEL = "cohort-invite-v1\n";
 const MAX_LEN = 512;
+const MAX_LIFETIME = 366 * 86400;  // the longest invite_ttl: Cohort never signs a longer-lived token
+const MAX_SKEW = 3600;
+const WHITESPACE = " \t\n\r\f";  // what is trimmed around a link and around a key file's hex
 const KEY_ID = '/\A[A-Za-z0-9_-]{1,32}\z/';
+const HEX_SECRET = '/\A[ \t\n\r\f]*((?:[0-9a-fA-F]{2}){32,})[ \t\n\r\f]*\z/';
 
 final class Invalid extends Exception {}  // getMessage() is the reason, e.g. "bad_signature"
 final class Usage extends Exception {}
@@ -38,17 +43,27 @@ function b64url_decode(string $text): string
     return $data;
 }
 
-/** The `token` query parameter, else the last path segment, else the text itself. */
+/**
+ * The `token` query parameter, else the last path segment, else the text itself.
+ * Throws Invalid('malformed') when the query has more than one `token` parameter.
+ */
 function extract_token(string $link): string
 {
-    $s = trim($link, " \t\n\r\f");
+    $s = trim($link, WHITESPACE);
     $noFragment = explode('#', $s, 2)[0];
     $q = strpos($noFragment, '?');
     if ($q !== false) {
+        $found = [];
         foreach (explode('&', substr($noFragment, $q + 1)) as $param) {
             if (str_starts_with($param, 'token=')) {
-                return substr($param, strlen('token='));
+                $found[] = substr($param, strlen('token='));
             }
+        }
+        if (count($found) > 1) {
+            throw new Invalid('malformed');
+        }
+        if ($found) {
+            return $found[0];
         }
     }
     if (str_contains($s, '/')) {
@@ -63,9 +78,13 @@ function extract_token(string $link): string
 /**
  * Returns the claims of a valid token or throws Invalid(reason). $keys: kid => secret bytes.
  * invite_id is a decimal string: it is unsigned 64-bit, wider than PHP's int.
+ * Throws ValueError when $skew is outside 0 to MAX_SKEW seconds.
  */
 function verify(string $token, array $keys, int $now, int $skew = 60): array
 {
+    if ($skew < 0 || $skew > MAX_SKEW) {
+        throw new ValueError("skew $skew s is outside 0 to " . MAX_SKEW . ' s (1 hour)');
+    }
     if ($token === '') {
         throw new Invalid('empty');
     }
@@ -112,7 +131,11 @@ function verify(string $token, array $keys, int $now, int $skew = 60): array
         'expires_at' => $n['exp'],
         'account_id' => $account,
     ];
-    if ($claims['expires_at'] <= $claims['issued_at']) {
+    // The lifetime must be 1 s to 366 days. expires_at - issued_at can overflow PHP's int (it
+    // would turn into a float), so the test is expires_at - MAX_LIFETIME > issued_at, which
+    // cannot: below PHP_INT_MIN + MAX_LIFETIME, no lifetime can reach the maximum.
+    [$iat, $exp] = [$claims['issued_at'], $claims['expires_at']];
+    if ($exp <= $iat || ($exp >= PHP_INT_MIN + MAX_LIFETIME && $exp - MAX_LIFETIME > $iat)) {
         throw new Invalid('malformed');
     }
     if ($now >= $claims['expires_at']) {
@@ -133,16 +156,28 @@ function claims_json(array $c): string
     );
 }
 
-function parse_secret(string $kid, string $hex): string
+/**
+ * A key file's text (or a --key value): hex digits of either case, an even number and at least
+ * 64, with nothing else but spaces, tabs, CR, LF and form feeds around them.
+ */
+function parse_secret(string $kid, string $text): string
 {
     if (!preg_match(KEY_ID, $kid)) {
         throw new Usage("key id '$kid' is not 1-32 characters of A-Z a-z 0-9 _ -");
     }
-    $hex = trim($hex);
-    if (!preg_match('/\A(?:[0-9a-fA-F]{2}){32,}\z/', $hex)) {
-        throw new Usage("key $kid: a secret is at least 32 bytes (64 hex characters)");
+    if (!preg_match(HEX_SECRET, $text, $m)) {
+        throw new Usage("key $kid: a secret is an even number of hex digits (0-9 a-f A-F), "
+            . 'at least 64, with nothing else but surrounding whitespace');
     }
-    return hex2bin($hex);
+    return hex2bin($m[1]);
+}
+
+function parse_skew(string $text): int
+{
+    if (!preg_match('/\A[0-9]+\z/', $text) || (int) $text > MAX_SKEW) {
+        throw new Usage("--skew '$text': expected whole seconds, at most " . MAX_SKEW . ' (1 hour)');
+    }
+    return (int) $text;
 }
 
 function parse_time(string $text): int
@@ -184,8 +219,25 @@ function self_test(string $path): int
     }
     foreach ($v['links'] as $link) {
         $count++;
-        if (extract_token($link['link']) !== $link['token']) {
-            $failures[] = "link {$link['name']}";
+        try {
+            $got = ['token', extract_token($link['link'])];
+        } catch (Invalid $e) {
+            $got = ['reason', $e->getMessage()];
+        }
+        $want = array_key_exists('token', $link) ? ['token', $link['token']] : ['reason', $link['reason']];
+        if ($got !== $want) {
+            $failures[] = "link {$link['name']}: got " . json_encode($got);
+        }
+    }
+    foreach ($v['key_files'] as $case) {
+        $count++;
+        try {
+            $got = bin2hex(parse_secret('k1', $case['text']));
+        } catch (Usage $e) {
+            $got = null;
+        }
+        if ($got !== ($case['accepted'] ? $case['secret'] : null)) {
+            $failures[] = "key file {$case['name']}: got " . json_encode($got);
         }
     }
     foreach ($failures as $f) {
@@ -230,7 +282,7 @@ function main(array $args): int
             } elseif ($arg === '--now') {
                 $now = parse_time($value());
             } elseif ($arg === '--skew') {
-                $skew = (int) $value();
+                $skew = parse_skew($value());
             } elseif ($link === null && ($arg === '' || $arg[0] !== '-' || $arg === '-')) {
                 $link = $arg;
             } else {

@@ -10,12 +10,12 @@ invite is still pending (not used, cancelled or sent again).
   verify_link.py --vectors tests/vectors/tokens.json                     (self-test)
 
 Prints the claims as JSON and exits 0 when valid; prints "invalid: REASON" and exits 1 when not;
-exits 2 on a usage error. T is Unix seconds or 2026-11-29T10:00:00Z; S is seconds (default 60).
+exits 2 on a usage error. T is Unix seconds or 2026-11-29T10:00:00Z; S is seconds, 0 to 3600
+(default 60).
 """
 
 import argparse
 import base64
-import binascii
 import datetime
 import hashlib
 import hmac
@@ -27,8 +27,12 @@ import time
 
 LABEL = b"cohort-invite-v1\n"
 MAX_LEN = 512
+MAX_LIFETIME = 366 * 86400  # the longest invite_ttl: Cohort never signs a longer-lived token
+MAX_SKEW = 3600
+WHITESPACE = " \t\n\r\f"  # what is trimmed around a link and around a key file's hex
 KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}\Z")
 B64URL = re.compile(r"[A-Za-z0-9_-]*\Z")
+HEX_SECRET = re.compile(r"[ \t\n\r\f]*((?:[0-9A-Fa-f]{2}){32,})[ \t\n\r\f]*\Z")
 
 
 class Invalid(Exception):
@@ -46,13 +50,18 @@ def b64url_decode(text):
 
 
 def extract_token(link):
-    """The `token` query parameter, else the last path segment, else the text itself."""
-    s = link.strip(" \t\n\r\f")
+    """The `token` query parameter, else the last path segment, else the text itself.
+
+    Raises Invalid("malformed") when the query has more than one `token` parameter."""
+    s = link.strip(WHITESPACE)
     no_fragment = s.split("#", 1)[0]
     if "?" in no_fragment:
-        for param in no_fragment.split("?", 1)[1].split("&"):
-            if param.startswith("token="):
-                return param[len("token="):]
+        found = [p[len("token="):] for p in no_fragment.split("?", 1)[1].split("&")
+                 if p.startswith("token=")]
+        if len(found) > 1:
+            raise Invalid("malformed")
+        if found:
+            return found[0]
     if "/" in s:
         last = no_fragment.rstrip("/").rsplit("/", 1)[-1]
         return re.split(r"[?&]", last, maxsplit=1)[0]
@@ -60,7 +69,11 @@ def extract_token(link):
 
 
 def verify(token, keys, now, skew=60):
-    """Returns the claims of a valid token, or raises Invalid(reason). keys: {kid: bytes}."""
+    """Returns the claims of a valid token, or raises Invalid(reason). keys: {kid: bytes}.
+
+    Raises ValueError when skew is outside 0 to MAX_SKEW seconds."""
+    if not 0 <= skew <= MAX_SKEW:
+        raise ValueError(f"skew {skew} s is outside 0 to {MAX_SKEW} s (1 hour)")
     if token == "":
         raise Invalid("empty")
     raw = token.encode("utf-8", "surrogatepass")
@@ -97,7 +110,8 @@ def verify(token, keys, now, skew=60):
         "expires_at": int.from_bytes(payload[16:24], "big", signed=True),
         "account_id": account_id,
     }
-    if claims["expires_at"] <= claims["issued_at"]:
+    lifetime = claims["expires_at"] - claims["issued_at"]
+    if not 0 < lifetime <= MAX_LIFETIME:
         raise Invalid("malformed")
     if now >= claims["expires_at"]:
         raise Invalid("expired")
@@ -114,12 +128,21 @@ def parse_time(text):
 
 
 def parse_secret(kid, text):
+    """A key file's text (or a --key value): hex digits of either case, an even number and at
+    least 64, with nothing else but spaces, tabs, CR, LF and form feeds around them."""
     if not KEY_ID.match(kid):
         raise ValueError(f"key id {kid!r} is not 1-32 characters of A-Z a-z 0-9 _ -")
-    secret = binascii.unhexlify(text.strip())
-    if len(secret) < 32:
-        raise ValueError(f"key {kid}: a secret is at least 32 bytes (64 hex characters)")
-    return secret
+    m = HEX_SECRET.match(text)
+    if not m:
+        raise ValueError(f"key {kid}: a secret is an even number of hex digits (0-9 a-f A-F), "
+                         "at least 64, with nothing else but surrounding whitespace")
+    return bytes.fromhex(m.group(1))
+
+
+def parse_skew(text):
+    if not re.fullmatch(r"[0-9]+", text) or int(text) > MAX_SKEW:
+        raise ValueError(f"--skew {text!r}: expected whole seconds, at most {MAX_SKEW} (1 hour)")
+    return int(text)
 
 
 def self_test(path):
@@ -143,8 +166,20 @@ def self_test(path):
             failures.append(f"{vec['name']}: got {got!r}")
     for link in v["links"]:
         count += 1
-        if extract_token(link["link"]) != link["token"]:
-            failures.append(f"link {link['name']}")
+        try:
+            got = ("token", extract_token(link["link"]))
+        except Invalid as e:
+            got = ("reason", e.args[0])
+        if got != (("token", link["token"]) if "token" in link else ("reason", link["reason"])):
+            failures.append(f"link {link['name']}: got {got!r}")
+    for case in v["key_files"]:
+        count += 1
+        try:
+            got = parse_secret("k1", case["text"]).hex()
+        except ValueError:
+            got = None
+        if got != (case["secret"] if case["accepted"] else None):
+            failures.append(f"key file {case['name']}: got {got!r}")
     for failure in failures:
         print(f"FAIL {failure}")
     print(f"python verifier: {count - len(failures)} passed, {len(failures)} failed")
@@ -156,7 +191,7 @@ def main(argv):
     p.add_argument("--key", action="append", default=[], metavar="KID=HEX")
     p.add_argument("--key-file", action="append", default=[], metavar="PATH")
     p.add_argument("--now", help="Unix seconds or 2026-11-29T10:00:00Z (default: the clock)")
-    p.add_argument("--skew", type=int, default=60, help="allowed clock skew, seconds")
+    p.add_argument("--skew", default="60", help="allowed clock skew, seconds (at most 3600)")
     p.add_argument("--vectors", metavar="FILE", help="self-test against a vectors file")
     p.add_argument("link", nargs="?", help="the link or token")
     a = p.parse_args(argv)
@@ -171,17 +206,18 @@ def main(argv):
             keys[kid] = parse_secret(kid, hexa)
         for path in a.key_file:
             kid = os.path.splitext(os.path.basename(path))[0]
-            with open(path, encoding="ascii") as f:
-                keys[kid] = parse_secret(kid, f.read())
+            with open(path, "rb") as f:
+                keys[kid] = parse_secret(kid, f.read().decode("latin-1"))
         now = parse_time(a.now) if a.now else int(time.time())
-    except (ValueError, OSError, binascii.Error) as e:
+        skew = parse_skew(a.skew)
+    except (ValueError, OSError) as e:
         print(f"verify_link.py: {e}", file=sys.stderr)
         return 2
     if a.link is None or not keys:
         print("verify_link.py: give at least one --key or --key-file, and a link", file=sys.stderr)
         return 2
     try:
-        claims = verify(extract_token(a.link), keys, now, a.skew)
+        claims = verify(extract_token(a.link), keys, now, skew)
     except Invalid as e:
         print(f"invalid: {e.args[0]}")
         return 1

@@ -71,10 +71,14 @@ static long long json_int(const char *json, const char *key) {
     return start ? atoll(start + strlen(pattern)) : -1;
 }
 
+/* Both ways of asking must agree: the out-parameter call and the one that returns its answer. */
 static int check_allowed(const CohortEngine *e, const char *email, const char *key) {
     bool allowed = false;
     CohortStatus st = cohort_permission_check(e, S("1042"), S(email), S(key), &allowed);
-    return st == COHORT_STATUS_OK ? (allowed ? 1 : 0) : -1;
+    int direct = cohort_permission_allows(e, S("1042"), S(email), S(key));
+    int answer = st == COHORT_STATUS_OK ? (allowed ? 1 : 0) : -1;
+    CHECK(direct == (st == COHORT_STATUS_OK ? answer : -(int)st));
+    return answer;
 }
 
 int main(int argc, char **argv) {

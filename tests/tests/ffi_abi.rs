@@ -106,7 +106,24 @@ api! {
     cohort_member_set_notifications: fn(Handle, *const c_char, usize, *const c_char, usize, *const c_char, usize, *const c_char, usize, Out) -> i32;
     cohort_notification_recipients: fn(Handle, *const c_char, usize, *const c_char, usize, Out) -> i32;
     cohort_audit_query: fn(Handle, *const c_char, usize, Out) -> i32;
+    cohort_engine_set_logger: fn(Handle, i32, Option<LogFn>, *mut c_void) -> i32;
 }
+
+/// `CohortLogRecord` of cohort.h, as a C program declares it.
+#[repr(C)]
+struct LogRecord {
+    level: i32,
+    time_ms: i64,
+    script: *const c_char,
+    script_len: usize,
+    line: u32,
+    event: *const c_char,
+    event_len: usize,
+    message: *const c_char,
+    message_len: usize,
+}
+
+type LogFn = unsafe extern "C" fn(*mut c_void, *const LogRecord);
 
 /// Builds the shared library with the test-only `cohort_test_panic` export once per test process,
 /// into a target directory of its own (`<target>/test-panic`), so that the
@@ -198,11 +215,16 @@ struct Panel {
 
 impl Panel {
     fn new() -> Panel {
+        Panel::with(|_| String::new())
+    }
+
+    /// A panel whose config is the template plus what `extra` adds, given the directory.
+    fn with(extra: impl FnOnce(&Path) -> String) -> Panel {
         let dir = tempfile::tempdir().unwrap();
         cohort_core::config::create_key_file(&dir.path().join("keys"), "k1").unwrap();
         std::fs::write(
             dir.path().join("cohort.toml"),
-            cohort_core::config::template("k1"),
+            cohort_core::config::template("k1") + &extra(dir.path()),
         )
         .unwrap();
         let h = create(&dir.path().join("cohort.toml")).expect("create");
@@ -478,15 +500,35 @@ fn the_seed_flow_through_the_shared_library() {
     let resent = call(|out| unsafe { (a.cohort_invite_resend)(p.h, o, ol, id, 0, out) }).unwrap();
     assert_eq!(resent["invite"]["status"], "pending");
     assert_eq!(resent["invite"]["times_sent"], 2);
+    // The old link is superseded, but it is also past its own expiry, and the token's time
+    // window is judged first: expired, everywhere (as an offline verifier says).
     assert_eq!(
         p.inspect(short["token"].as_str().unwrap())["reason"],
-        "superseded"
+        "expired"
     );
     let e = p
         .accept(short["token"].as_str().unwrap(), "cy@acme.example")
         .unwrap_err();
-    assert_eq!(e.0, TOKEN_SUPERSEDED);
+    assert_eq!(e.0, TOKEN_EXPIRED);
+    let (st, sl) = s(short["token"].as_str().unwrap());
+    let (mut vid, mut vexp) = (0i64, 0i64);
+    assert_eq!(
+        unsafe { (a.cohort_token_verify)(p.h, st, sl, &mut vid, &mut vexp) },
+        TOKEN_EXPIRED
+    );
     assert_eq!(p.inspect(resent["token"].as_str().unwrap())["valid"], true);
+    // Sent once more: the second link, still in its time window, is superseded.
+    let third = call(|out| unsafe { (a.cohort_invite_resend)(p.h, o, ol, id, 0, out) }).unwrap();
+    assert_eq!(third["invite"]["times_sent"], 3);
+    assert_eq!(
+        p.inspect(resent["token"].as_str().unwrap())["reason"],
+        "superseded"
+    );
+    let e = p
+        .accept(resent["token"].as_str().unwrap(), "cy@acme.example")
+        .unwrap_err();
+    assert_eq!(e.0, TOKEN_SUPERSEDED);
+    let resent = third;
 
     // Cancel it; the link dies.
     let cancelled = call(|out| unsafe { (a.cohort_invite_cancel)(p.h, o, ol, id, out) }).unwrap();
@@ -1106,4 +1148,78 @@ fn version_and_statuses_agree_with_cargo_toml_and_the_header() {
             name.to_ascii_uppercase()
         )));
     }
+}
+
+/// A logger as a C program writes one: `user_data` is its own state; the strings of the record
+/// are copied during the call.
+unsafe extern "C" fn keep_lines(user_data: *mut c_void, r: *const LogRecord) {
+    let lines = unsafe { &*(user_data as *const std::sync::Mutex<Vec<String>>) };
+    let r = unsafe { &*r };
+    let text = |p: *const c_char, n: usize| {
+        let t = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_string();
+        assert_eq!(t.len(), n, "the length agrees with the NUL terminator");
+        t
+    };
+    lines.lock().unwrap().push(format!(
+        "{} {}:{} {} {}",
+        r.level,
+        text(r.script, r.script_len),
+        r.line,
+        text(r.event, r.event_len),
+        text(r.message, r.message_len)
+    ));
+}
+
+#[test]
+fn a_logger_set_through_the_library_receives_the_activity_log() {
+    let _g = shared();
+    let panel = Panel::with(|dir| {
+        std::fs::create_dir(dir.join("hooks")).unwrap();
+        std::fs::copy(
+            workspace_root().join("hooks/60-activity-log.lua"),
+            dir.join("hooks/60-activity-log.lua"),
+        )
+        .unwrap();
+        "\n[hooks]\ndir = \"hooks\"\n".into()
+    });
+    panel.account(ACCT, "Acme Ltd", OWNER).unwrap();
+    let lines = std::sync::Mutex::new(Vec::<String>::new());
+    let ud = &lines as *const _ as *mut c_void;
+    let a = api();
+    assert_eq!(
+        unsafe { (a.cohort_engine_set_logger)(panel.h, 3, Some(keep_lines), ud) },
+        OK
+    );
+    panel
+        .invite(OWNER, ACCT, "dev@acme.example", "\"all\"", 0)
+        .unwrap();
+    {
+        let lines = lines.lock().unwrap();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("3 60-activity-log.lua:"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].ends_with(
+                " after_invite invite account=1042 actor=owner@acme.example target=dev@acme.example permissions=all"
+            ),
+            "{}",
+            lines[0]
+        );
+    }
+    assert_eq!(
+        unsafe { (a.cohort_engine_set_logger)(panel.h, 7, Some(keep_lines), ud) },
+        INVALID_ARGUMENT
+    );
+    assert_eq!(
+        unsafe { (a.cohort_engine_set_logger)(panel.h, 0, None, null_mut()) },
+        OK
+    );
+    panel
+        .invite(OWNER, ACCT, "dev2@acme.example", "\"all\"", 0)
+        .unwrap();
+    assert_eq!(lines.lock().unwrap().len(), 1, "removed");
+    drop(panel);
 }

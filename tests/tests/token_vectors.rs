@@ -1,6 +1,7 @@
 //! The Rust verifier against every vector of `tests/vectors/tokens.json` (the same file the
-//! Python, PHP and CLI verifiers are checked against).
+//! Python, PHP and CLI verifiers are checked against): tokens, links and key file texts.
 
+use cohort_core::config::decode_hex_secret;
 use cohort_core::token::{extract_token, Keyring};
 use cohort_core::Error;
 use serde_json::Value;
@@ -62,7 +63,7 @@ fn every_vector_verifies_as_expected() {
         }
         // A link carrying the token gives the same token back.
         let link = format!("https://panel.example.com/accept?token={token}");
-        assert_eq!(extract_token(&link), token, "{name}");
+        assert_eq!(extract_token(&link).ok(), Some(token), "{name}");
     }
     assert!(valid >= 10, "several valid vectors");
 }
@@ -101,6 +102,11 @@ fn every_reason_and_case_is_covered() {
         "expired_exactly_now",
         "valid_issued_at_skew_edge",
         "not_yet_valid_61s",
+        "valid_lifetime_366_days",
+        "lifetime_366_days_and_1s",
+        "expires_at_max",
+        "lifetime_overflows_64_bits",
+        "lifetime_too_long_and_expired",
     ] {
         assert!(names.contains(&n), "vector {n} is missing");
     }
@@ -112,14 +118,51 @@ fn every_reason_and_case_is_covered() {
 }
 
 #[test]
-fn every_link_gives_its_token() {
+fn every_link_gives_its_token_or_is_refused() {
     let v = vectors();
     let ring = ring(&v);
     let now = v["now"].as_i64().unwrap();
+    let mut refused = 0;
     for l in v["links"].as_array().unwrap() {
-        let link = l["link"].as_str().unwrap();
-        let token = extract_token(link);
-        assert_eq!(token, l["token"].as_str().unwrap(), "{}", l["name"]);
-        assert!(ring.verify(token, now, 60).is_ok(), "{}", l["name"]);
+        let (name, link) = (&l["name"], l["link"].as_str().unwrap());
+        match (extract_token(link), l["token"].as_str()) {
+            (Ok(token), Some(want)) => {
+                assert_eq!(token, want, "{name}");
+                assert!(ring.verify(token, now, 60).is_ok(), "{name}");
+            }
+            (Err(Error::Token { reason, .. }), None) => {
+                assert_eq!(reason.as_str(), l["reason"].as_str().unwrap(), "{name}");
+                refused += 1;
+            }
+            (got, _) => panic!("{name}: unexpected {got:?}"),
+        }
+    }
+    assert!(refused >= 2, "links with several token= parameters");
+}
+
+#[test]
+fn every_key_file_text_is_read_as_expected() {
+    let v = vectors();
+    let k1 = v["keys"]["k1"].as_str().unwrap();
+    let list = v["key_files"].as_array().unwrap();
+    for k in list {
+        let name = &k["name"];
+        let got = decode_hex_secret("k1", k["text"].as_str().unwrap());
+        if k["accepted"].as_bool().unwrap() {
+            let secret = got.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(secret, unhex(k["secret"].as_str().unwrap()), "{name}");
+            assert_eq!(secret, unhex(k1), "{name}: a spelling of k1");
+        } else {
+            assert!(got.is_err(), "{name} is accepted");
+        }
+    }
+    let names: Vec<&str> = list.iter().map(|x| x["name"].as_str().unwrap()).collect();
+    for n in [
+        "trailing_newline",
+        "upper_case",
+        "inner_newline",
+        "plus_sign",
+    ] {
+        assert!(names.contains(&n), "key file case {n} is missing");
     }
 }

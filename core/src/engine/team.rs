@@ -112,12 +112,13 @@ impl Engine {
     }
 
     /// Refuses a send over the account's or the inviter's rolling-day budget, saying when the
-    /// next one is possible; otherwise records the send.
+    /// next one is possible. The sends are the `invite.create` and `invite.resend` audit entries,
+    /// which the same transaction writes for this send once it is allowed.
     pub(super) fn rate_limit(
         &self,
         tx: &Connection,
         account: &str,
-        inviter_id: i64,
+        inviter: &Email,
         now: i64,
     ) -> Result<()> {
         let since = now - 86_400;
@@ -130,7 +131,7 @@ impl Engine {
                 format_rfc3339(oldest.unwrap_or(now) + 86_400)
             )));
         }
-        let (n, oldest) = store::invite_sends_by_inviter(tx, inviter_id, since)?;
+        let (n, oldest) = store::invite_sends_by_inviter(tx, inviter.as_str(), since)?;
         let cap = self.cfg.max_invites_per_inviter_per_day;
         if n >= i64::from(cap) {
             return Err(Error::RateLimited(format!(
@@ -139,7 +140,7 @@ impl Engine {
                 format_rfc3339(oldest.unwrap_or(now) + 86_400)
             )));
         }
-        store::invite_send_log(tx, account, inviter_id, now)
+        Ok(())
     }
 
     /// With `bind_email`, refuses an accepting login other than the invited one before anything

@@ -13,20 +13,28 @@
 //! Every event instantiates the scripts that listen to it afresh: the compiled chunk runs again
 //! with a new, empty global table, so nothing persists from one call to the next. A script that
 //! fails (error, timeout, memory, unexpected return) denies the operation unless
-//! `on_error = "allow"`; the message names the script and the line.
+//! `on_error = "allow"`; the message names the script and the line. A script that does not load
+//! denies the before-events its text names (see `scan.rs`).
+//!
+//! What scripts log, and failures that change no outcome, are records handed to the log
+//! destinations once the event is over (see [`logbook`]).
 
 mod convert;
 pub(crate) mod events;
+pub mod logbook;
 mod runtime;
 mod sandbox;
+mod scan;
 
 use crate::error::{Error, Result};
 use crate::model::Permissions;
+use logbook::Logbook;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+pub use logbook::{LogCallback, LogConfig, LogLevel, LogLine, SyslogConfig};
 pub use runtime::ScriptReport;
 
 /// Default wall-clock budget of one event (all of its handlers together).
@@ -215,14 +223,6 @@ pub struct Verdict {
     pub expires_at: Option<i64>,
 }
 
-/// A line a script wrote with `cohort.log` or `print`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LogLine {
-    pub script: String,
-    pub level: String,
-    pub message: String,
-}
-
 /// How one event went, as `cohort hooks test` reports it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TestReport {
@@ -255,6 +255,8 @@ pub struct Hooks {
     cfg: HooksConfig,
     catalogue_keys: Vec<String>,
     rt: Mutex<Option<runtime::Runtime>>,
+    /// Where log records go.
+    log: Arc<Logbook>,
 }
 
 impl std::fmt::Debug for Hooks {
@@ -267,6 +269,15 @@ impl Hooks {
     /// Hooks from `cfg`; `catalogue_keys` are the permission keys narrowing may use. The
     /// directory must exist; scripts are read on first use and whenever they change.
     pub fn new(cfg: HooksConfig, catalogue_keys: Vec<String>) -> Result<Hooks> {
+        Hooks::with_log(cfg, catalogue_keys, Arc::new(Logbook::none()))
+    }
+
+    /// Like [`Hooks::new`], with the log destinations of `log` (which the engine shares).
+    pub(crate) fn with_log(
+        cfg: HooksConfig,
+        catalogue_keys: Vec<String>,
+        log: Arc<Logbook>,
+    ) -> Result<Hooks> {
         if !cfg.dir.is_dir() {
             return Err(Error::config(
                 "hooks.dir",
@@ -277,7 +288,14 @@ impl Hooks {
             cfg,
             catalogue_keys,
             rt: Mutex::new(None),
+            log,
         })
+    }
+
+    /// Sets (or removes) a logger that receives every record at `level` or more severe; see
+    /// [`crate::Engine::set_logger`].
+    pub fn set_logger(&self, level: LogLevel, logger: Option<LogCallback>) -> Result<()> {
+        self.log.set_callback(level, logger)
     }
 
     pub fn config(&self) -> &HooksConfig {
@@ -296,22 +314,44 @@ impl Hooks {
         }
     }
 
+    /// Runs `f` on the VM (loading or reloading scripts first); the runtime's own records are
+    /// handed out afterwards, outside the VM's lock.
     fn with_runtime<T>(&self, f: impl FnOnce(&mut runtime::Runtime) -> T) -> T {
-        let mut guard = self.runtime();
-        let rt = match guard.as_mut() {
-            Some(rt) => {
-                rt.refresh();
-                rt
-            }
-            None => guard.insert(runtime::Runtime::load(
-                &self.cfg,
-                self.catalogue_keys.clone(),
-            )),
+        let (out, pending) = {
+            let mut guard = self.runtime();
+            let rt = match guard.as_mut() {
+                Some(rt) => {
+                    rt.refresh();
+                    rt
+                }
+                None => guard.insert(runtime::Runtime::load(
+                    &self.cfg,
+                    self.catalogue_keys.clone(),
+                )),
+            };
+            rt.set_capture(self.log.capture());
+            let out = f(rt);
+            (out, rt.take_pending())
         };
-        f(rt)
+        self.log.deliver(&pending);
+        out
     }
 
-    /// Whether any script listens to `event` (or a broken script makes every event fail closed).
+    /// Fires `event` and hands its records to the log destinations.
+    fn fire(&self, event: Event, data: &serde_json::Value, now: i64) -> TestReport {
+        let mut report = self.with_runtime(|rt| rt.fire(event, data, now));
+        self.log.deliver(&report.logs);
+        report.logs.clear();
+        report
+    }
+
+    /// Hands records of the engine (not of a script) to the log destinations.
+    pub(crate) fn log(&self, level: LogLevel, event: Option<Event>, message: &str) {
+        self.log
+            .deliver(&[LogLine::new(level, logbook::RUNTIME, event, message)]);
+    }
+
+    /// Whether any script listens to `event`, or a broken script makes it fail closed.
     pub fn wants(&self, event: Event) -> bool {
         self.with_runtime(|rt| rt.wants(event))
     }
@@ -320,14 +360,14 @@ impl Hooks {
     /// hook is [`Error::HookFailed`] unless `on_error = "allow"`.
     pub fn before(&self, event: Event, data: &serde_json::Value, now: i64) -> Result<Verdict> {
         debug_assert_eq!(event.phase, Phase::Before);
-        let report = self.with_runtime(|rt| rt.fire(event, data, now));
+        let report = self.fire(event, data, now);
         self.verdict(event, report)
     }
 
     /// Runs the after-handlers of `event`. They observe only: failures are logged.
     pub fn after(&self, event: Event, data: &serde_json::Value, now: i64) {
         debug_assert_eq!(event.phase, Phase::After);
-        self.with_runtime(|rt| rt.fire(event, data, now));
+        self.fire(event, data, now);
     }
 
     fn verdict(&self, event: Event, r: TestReport) -> Result<Verdict> {
@@ -340,10 +380,12 @@ impl Hooks {
                 message: reason,
             }),
             "error" => {
-                log::warn!(
-                    target: "cohort::hooks",
-                    "{event}: hook {script} failed, allowed by on_error = \"allow\": {reason}"
-                );
+                self.log.deliver(&[LogLine::new(
+                    LogLevel::Warn,
+                    &script,
+                    Some(event),
+                    &format!("{reason} (the hook failed; allowed by on_error = \"allow\")"),
+                )]);
                 Ok(Verdict::default())
             }
             _ => Ok(Verdict {
@@ -368,10 +410,7 @@ pub fn check_dir_with(cfg: &HooksConfig) -> Result<Vec<ScriptReport>> {
             message: "not a directory".into(),
         });
     }
-    let keys = crate::permissions::BUILTIN
-        .iter()
-        .map(|(k, _)| k.to_string())
-        .collect();
+    let keys = crate::permissions::Catalogue::default().keys();
     let rt = runtime::Runtime::load(cfg, keys);
     Ok(rt.reports())
 }
@@ -398,7 +437,8 @@ pub fn test_event(
             message: "must be a JSON object (the ev table)".into(),
         });
     }
-    let hooks = Hooks::new(cfg.clone(), catalogue_keys)?;
+    // Every line is kept for the report; nothing is written to the configured destinations.
+    let hooks = Hooks::with_log(cfg.clone(), catalogue_keys, Arc::new(Logbook::keep_all()))?;
     Ok(hooks.with_runtime(|rt| rt.fire(event, data, now)))
 }
 

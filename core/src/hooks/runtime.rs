@@ -1,7 +1,9 @@
 //! Loading scripts, noticing changes, and firing events through the sandboxed VM.
 
 use super::convert::{self, Changes};
+use super::logbook::{LogLevel, LogLine, RUNTIME};
 use super::sandbox::{lock, CallState, Vm, MEMORY_ERROR};
+use super::scan;
 use super::{Event, HooksConfig, Phase, TestReport};
 use crate::model::Permissions;
 use mlua::chunk::ChunkMode;
@@ -22,6 +24,9 @@ pub struct ScriptReport {
     pub events: Vec<String>,
     /// The compile or load error, with file and line.
     pub error: Option<String>,
+    /// While the script fails to load: the before-events it denies (see docs/hooks.md, "Failures
+    /// fail closed").
+    pub blocks: Vec<String>,
 }
 
 struct Script {
@@ -32,6 +37,8 @@ struct Script {
     /// Bit set of [`Event::bit`] the top level registered.
     events: u32,
     error: Option<String>,
+    /// While `error` is set: the before-events the script denies (named in its text).
+    blocks: u32,
 }
 
 /// (file name, size, modification time) of every script, to notice changes.
@@ -49,10 +56,17 @@ pub(crate) struct Runtime {
     checked_at: Instant,
     /// Memory in use once every script is loaded.
     baseline: usize,
+    /// Events some loaded script handles.
+    listening: u32,
+    /// Before-events denied because a script, the directory or the VM is broken.
+    blocked: u32,
+    /// Records of the runtime itself (scripts that do not load, reloads), handed out after the
+    /// call that made them.
+    pending: Vec<LogLine>,
 }
 
 /// The scripts of `dir`, in name order, with what identifies their current content.
-fn scan(dir: &Path) -> Result<(Vec<PathBuf>, Fingerprint), String> {
+fn scan_dir(dir: &Path) -> Result<(Vec<PathBuf>, Fingerprint), String> {
     let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut files: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -73,6 +87,43 @@ fn scan(dir: &Path) -> Result<(Vec<PathBuf>, Fingerprint), String> {
     Ok((files, fp))
 }
 
+/// A directory that cannot be read, or a VM that does not start: nothing can tell which events
+/// the scripts handle, so every before-event fails closed.
+fn files_error(rt: &mut Runtime) {
+    rt.blocked = scan::all_before();
+    if let Some(e) = rt
+        .dir_error
+        .clone()
+        .or_else(|| rt.vm.as_ref().err().cloned())
+    {
+        rt.pending.push(LogLine::new(
+            LogLevel::Error,
+            RUNTIME,
+            None,
+            &format!("{e} (every before-event is denied until this is fixed)"),
+        ));
+    }
+}
+
+/// The names of the events in a bit set.
+fn event_names(bits: u32) -> Vec<String> {
+    Event::all()
+        .filter(|e| bits & e.bit() != 0)
+        .map(|e| e.name().to_string())
+        .collect()
+}
+
+/// "before_invite, before_accept", "every before-event" or "no event", for messages.
+pub(crate) fn describe_blocks(bits: u32) -> String {
+    if bits == scan::all_before() {
+        "every before-event".into()
+    } else if bits == 0 {
+        "no event".into()
+    } else {
+        event_names(bits).join(", ")
+    }
+}
+
 fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -80,8 +131,10 @@ fn file_name(p: &Path) -> String {
 }
 
 impl Runtime {
-    /// Reads, compiles and runs the top level of every script. Never fails: a broken directory
-    /// or script is recorded and makes every before-event fail closed.
+    /// Reads, compiles and runs the top level of every script. Never fails: a script that does
+    /// not load is recorded and makes the before-events named in its text fail closed (see
+    /// [`scan`]); a directory that cannot be read, or a VM that does not start, makes every
+    /// before-event fail closed.
     pub fn load(cfg: &HooksConfig, catalogue_keys: Vec<String>) -> Runtime {
         let state = Arc::new(CallState::new(cfg.max_return));
         let vm = Vm::new(state.clone(), cfg.memory)
@@ -96,19 +149,34 @@ impl Runtime {
             fingerprint: Vec::new(),
             checked_at: Instant::now(),
             baseline: 0,
+            listening: 0,
+            blocked: 0,
+            pending: Vec::new(),
         };
-        let files = match scan(&cfg.dir) {
+        let files = match scan_dir(&cfg.dir) {
             Ok((files, fp)) => {
                 rt.fingerprint = fp;
                 files
             }
             Err(e) => {
                 rt.dir_error = Some(e);
+                files_error(&mut rt);
                 return rt;
             }
         };
         for path in files {
             let script = rt.load_script(&path);
+            rt.listening |= script.events;
+            rt.blocked |= script.blocks;
+            if let Some(e) = &script.error {
+                let blocks = describe_blocks(script.blocks);
+                rt.pending.push(LogLine::new(
+                    LogLevel::Error,
+                    &script.name,
+                    None,
+                    &format!("{e} (the script does not load; it denies {blocks} until fixed)"),
+                ));
+            }
             rt.scripts.push(script);
         }
         if let Ok(vm) = &rt.vm {
@@ -117,6 +185,9 @@ impl Runtime {
             if let Err(e) = vm.lua.set_memory_limit(rt.baseline + cfg.memory) {
                 rt.vm = Err(format!("cannot limit the hook VM's memory: {e}"));
             }
+        }
+        if rt.vm.is_err() {
+            files_error(&mut rt);
         }
         rt
     }
@@ -129,6 +200,8 @@ impl Runtime {
             chunk: None,
             events: 0,
             error: None,
+            // Until its text is read, a script that fails blocks every before-event.
+            blocks: scan::all_before(),
         };
         let vm = match &self.vm {
             Ok(vm) => vm,
@@ -152,6 +225,7 @@ impl Runtime {
                 return script;
             }
         };
+        script.blocks = scan::before_events_named(&text);
         // Text only: a file holding bytecode is refused by the loader.
         let chunk = vm
             .new_env()
@@ -172,7 +246,7 @@ impl Runtime {
             }
         };
         // Run the top level once, under the budgets, to learn which events it handles.
-        self.state.arm(self.cfg.deadline, 0);
+        self.state.arm(self.cfg.deadline, 0, None);
         *lock(&self.state.script) = script.label.clone();
         let registered = self.instantiate(vm, &chunk);
         self.state.disarm();
@@ -180,6 +254,7 @@ impl Runtime {
             Ok(handlers) => {
                 script.events = handlers.iter().fold(0, |acc, (e, _)| acc | e.bit());
                 script.chunk = Some(chunk);
+                script.blocks = 0;
             }
             Err(e) => script.error = Some(self.failure(&e, &name, None)),
         }
@@ -219,33 +294,60 @@ impl Runtime {
             return;
         }
         self.checked_at = Instant::now();
-        let changed = match scan(&self.cfg.dir) {
+        let changed = match scan_dir(&self.cfg.dir) {
             Ok((_, fp)) => fp != self.fingerprint || self.dir_error.is_some(),
             Err(e) => self.dir_error.as_ref() != Some(&e),
         };
         if changed {
-            log::info!(target: "cohort::hooks", "scripts in {} changed; reloading", self.cfg.dir.display());
+            let msg = format!("scripts in {} changed; reloading", self.cfg.dir.display());
+            let mut pending = std::mem::take(&mut self.pending);
+            pending.push(LogLine::new(LogLevel::Info, RUNTIME, None, &msg));
             *self = Runtime::load(&self.cfg, std::mem::take(&mut self.catalogue_keys));
+            pending.append(&mut self.pending);
+            self.pending = pending;
         }
     }
 
-    fn broken(&self) -> Option<(String, String)> {
+    /// How verbose the records kept for the next events are (see [`CallState::capture`]).
+    pub fn set_capture(&self, level: u8) {
+        self.state.capture.store(level, Relaxed);
+    }
+
+    /// The runtime's own records since the last call (taken: each is handed out once).
+    pub fn take_pending(&mut self) -> Vec<LogLine> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// What makes `event` fail closed, if something broken blocks it: the script (or
+    /// `(hooks)`) and its error.
+    fn broken_for(&self, event: Event) -> Option<(String, String)> {
+        if event.phase != Phase::Before || self.blocked & event.bit() == 0 {
+            return None;
+        }
         if let Err(e) = &self.vm {
-            return Some(("(hooks)".into(), e.clone()));
+            return Some((RUNTIME.into(), e.clone()));
         }
         if let Some(e) = &self.dir_error {
-            return Some(("(hooks)".into(), e.clone()));
+            return Some((RUNTIME.into(), e.clone()));
         }
-        self.scripts
+        let broken = self
+            .scripts
             .iter()
-            .find_map(|s| s.error.as_ref().map(|e| (s.name.clone(), e.clone())))
+            .filter(|s| s.blocks & event.bit() != 0)
+            .find_map(|s| s.error.as_ref().map(|e| (s.name.clone(), e.clone())));
+        // Blocked, yet no script to blame: still closed.
+        broken.or_else(|| Some((RUNTIME.into(), "a hook script does not load".into())))
     }
 
     /// Whether firing `event` could do anything: a script listens, or (for before-events) a
-    /// broken script must make it fail closed.
+    /// broken script blocks it.
     pub fn wants(&self, event: Event) -> bool {
-        (event.phase == Phase::Before && self.broken().is_some())
-            || self.scripts.iter().any(|s| s.events & event.bit() != 0)
+        let blocked = if event.phase == Phase::Before {
+            self.blocked
+        } else {
+            0
+        };
+        (self.listening | blocked) & event.bit() != 0
     }
 
     pub fn reports(&self) -> Vec<ScriptReport> {
@@ -259,6 +361,7 @@ impl Runtime {
                     .map(|e| e.name().to_string())
                     .collect(),
                 error: s.error.clone(),
+                blocks: event_names(s.blocks),
             })
             .collect();
         if let Some(e) = self
@@ -269,9 +372,10 @@ impl Runtime {
             out.insert(
                 0,
                 ScriptReport {
-                    name: "(hooks)".into(),
+                    name: RUNTIME.into(),
                     events: Vec::new(),
                     error: Some(e),
+                    blocks: event_names(self.blocked),
                 },
             );
         }
@@ -295,19 +399,13 @@ impl Runtime {
             handlers: 0,
             logs: Vec::new(),
         };
-        let vm = match &self.vm {
-            Ok(vm) => vm,
-            Err(e) => {
-                if event.phase == Phase::Before {
-                    fail(&mut report, "(hooks)", e.clone());
-                }
-                return report;
-            }
-        };
-        if let (Phase::Before, Some((script, e))) = (event.phase, self.broken()) {
+        if let Some((script, e)) = self.broken_for(event) {
             fail(&mut report, &script, e);
             return report;
         }
+        let Ok(vm) = &self.vm else {
+            return report;
+        };
         let mem_before = vm.lua.used_memory();
         let mut data = std::borrow::Cow::Borrowed(data);
         // Everything Rust builds for the call is built up front, outside the memory limit.
@@ -328,7 +426,7 @@ impl Runtime {
                 return report;
             }
         };
-        self.state.arm(self.cfg.deadline, now);
+        self.state.arm(self.cfg.deadline, now, Some(event));
         'scripts: for (script, copy) in copies {
             *lock(&self.state.script) = script.label.clone();
             let handlers = match copy.and_then(|f| self.register(f)) {
@@ -436,6 +534,18 @@ impl Runtime {
         report.memory_in_use = used as u64;
         report.interrupts = self.state.interrupts.load(Relaxed);
         report.logs = std::mem::take(&mut *lock(&self.state.logs));
+        let dropped = self.state.dropped_logs.load(Relaxed);
+        if dropped > 0 {
+            report.logs.push(LogLine::new(
+                LogLevel::Warn,
+                RUNTIME,
+                Some(event),
+                &format!(
+                    "{dropped} more log lines of this event were dropped (at most {} are kept)",
+                    super::sandbox::MAX_LOG_LINES
+                ),
+            ));
+        }
         drop(ev);
         // Keep garbage from piling up towards the limit between calls.
         if used > self.baseline + self.cfg.memory / 4 {
@@ -447,8 +557,13 @@ impl Runtime {
     /// Records a failure. Before-events stop at the first; after-events log it and go on with
     /// the other scripts unless the budget is gone. Returns whether to stop.
     fn settle(&self, report: &mut TestReport, event: Event, script: &str, msg: String) -> bool {
-        if event.phase == Phase::After {
-            log::warn!(target: "cohort::hooks", "{event}: hook {script} failed: {msg}");
+        if event.phase == Phase::After && self.state.wants(LogLevel::Warn) {
+            self.state.keep(LogLine::new(
+                LogLevel::Warn,
+                script,
+                Some(event),
+                &format!("{msg} (an after-handler failed; the operation stands)"),
+            ));
         }
         if report.decision != "error" {
             fail(report, script, msg);

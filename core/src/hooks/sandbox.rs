@@ -13,19 +13,20 @@
 //! out, or `cohort.deny` was called, the error they catch is raised again, so a script cannot
 //! swallow a blown budget or a veto.
 
-use super::{Event, LogLine};
+use super::logbook::{self, LogLevel, LogLine};
+use super::Event;
 use mlua::chunk::ChunkMode;
 use mlua::{ffi, Function, Lua, LuaOptions, StdLib, Table, Value};
 use std::cell::RefCell;
 use std::os::raw::c_int;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// What Luau reports when an allocation is refused.
 pub(crate) const MEMORY_ERROR: &str = "not enough memory";
 /// Most log lines one event keeps; later ones are counted, not kept.
-const MAX_LOG_LINES: usize = 100;
+pub(crate) const MAX_LOG_LINES: usize = 100;
 /// Longest log message kept, in bytes.
 const MAX_LOG_BYTES: usize = 4096;
 
@@ -106,8 +107,8 @@ const PINNED: &[&str] = &[
     "previous_status",
     "old_permissions",
     "member",
+    "leaving",
     "all",
-    "member",
     "pending",
     "accepted",
     "cancelled",
@@ -147,6 +148,7 @@ const PINNED: &[&str] = &[
     "affiliates",
     "emails",
     "orders",
+    "users",
 ];
 
 /// Re-raises budget errors and vetoes that `pcall`, `xpcall` or `coroutine.resume` caught.
@@ -196,6 +198,11 @@ pub(crate) struct CallState {
     pub now: AtomicI64,
     pub logs: Mutex<Vec<LogLine>>,
     pub dropped_logs: AtomicU64,
+    /// The most verbose [`LogLevel`] any destination takes (0: none): `cohort.log` and `print`
+    /// below it return at once.
+    pub capture: AtomicU8,
+    /// [`Event::bit`] of the event running (0 while a script loads), for log records.
+    pub event: AtomicU32,
     pub script: Mutex<Arc<str>>,
     pub max_return: usize,
 }
@@ -221,14 +228,17 @@ impl CallState {
             now: AtomicI64::new(0),
             logs: Mutex::new(Vec::new()),
             dropped_logs: AtomicU64::new(0),
+            capture: AtomicU8::new(0),
+            event: AtomicU32::new(0),
             script: Mutex::new(Arc::from("")),
             max_return,
         }
     }
 
     /// Starts the budget of one event on this thread.
-    pub fn arm(self: &Arc<Self>, deadline: Duration, now: i64) {
+    pub fn arm(self: &Arc<Self>, deadline: Duration, now: i64, event: Option<Event>) {
         RUNNING.with(|r| *r.borrow_mut() = Some(self.clone()));
+        self.event.store(event.map_or(0, Event::bit), Relaxed);
         self.tripped.store(false, Relaxed);
         *lock(&self.tripped_at) = None;
         self.memory_blown.store(false, Relaxed);
@@ -283,23 +293,41 @@ impl CallState {
         true
     }
 
-    fn log(&self, level: &str, message: &str) {
-        let script = lock(&self.script).to_string();
-        let message = truncate(message, MAX_LOG_BYTES);
-        let lvl = match level {
-            "debug" => log::Level::Debug,
-            "info" => log::Level::Info,
-            "warn" => log::Level::Warn,
-            _ => log::Level::Error,
+    /// Whether a record at `level` would reach any destination.
+    pub fn wants(&self, level: LogLevel) -> bool {
+        level as u8 <= self.capture.load(Relaxed)
+    }
+
+    /// The event running, if any.
+    pub fn event(&self) -> Option<Event> {
+        let bit = self.event.load(Relaxed);
+        (bit != 0)
+            .then(|| Event::all().find(|e| e.bit() == bit))
+            .flatten()
+    }
+
+    /// Keeps a line a script wrote at `line` of the running script (at most
+    /// [`MAX_LOG_LINES`] per event).
+    fn log(&self, level: LogLevel, line: Option<usize>, message: &str) {
+        let record = LogLine {
+            time: std::time::SystemTime::now(),
+            level,
+            script: lock(&self.script).to_string(),
+            line: line.and_then(|l| u32::try_from(l).ok()),
+            event: self.event(),
+            message: logbook::clean(&truncate(message, MAX_LOG_BYTES)),
         };
-        log::log!(target: "cohort::hooks", lvl, "{script}: {message}");
+        self.keep(record);
+    }
+
+    /// Keeps a record for the end of the event, if any destination wants its level.
+    pub fn keep(&self, record: LogLine) {
+        if !self.wants(record.level) {
+            return;
+        }
         let mut logs = lock(&self.logs);
         if logs.len() < MAX_LOG_LINES {
-            logs.push(LogLine {
-                script,
-                level: level.into(),
-                message,
-            });
+            logs.push(record);
         } else {
             self.dropped_logs.fetch_add(1, Relaxed);
         }
@@ -405,9 +433,11 @@ impl Vm {
         let st = state.clone();
         base.raw_set(
             "print",
-            lua.create_function(move |_, args: mlua::Variadic<Value>| {
-                let parts: Vec<String> = args.iter().map(plain_text).collect();
-                st.log("info", &parts.join("\t"));
+            lua.create_function(move |lua, args: mlua::Variadic<Value>| {
+                if st.wants(LogLevel::Info) {
+                    let parts: Vec<String> = args.iter().map(plain_text).collect();
+                    st.log(LogLevel::Info, caller_line(lua), &parts.join("\t"));
+                }
                 Ok(())
             })?,
         )?;
@@ -458,6 +488,11 @@ fn copy(src: &Table, dst: &Table, name: &str) -> mlua::Result<()> {
         dst.raw_set(name, v)?;
     }
     Ok(())
+}
+
+/// The line of the Lua code that called the running Rust function.
+fn caller_line(lua: &Lua) -> Option<usize> {
+    lua.inspect_stack(1, |d| d.current_line()).flatten()
 }
 
 /// Text of a plain value, without running any metamethod.
@@ -537,13 +572,19 @@ fn cohort_table(lua: &Lua, state: Arc<CallState>) -> mlua::Result<Table> {
     let st = state.clone();
     t.raw_set(
         "log",
-        lua.create_function(move |_, (level, msg): (String, Value)| {
-            if !matches!(level.as_str(), "debug" | "info" | "warn" | "error") {
+        lua.create_function(move |lua, (level, msg): (mlua::LuaString, Value)| {
+            let Some(level) = std::str::from_utf8(&level.as_bytes())
+                .ok()
+                .and_then(LogLevel::parse)
+            else {
                 return Err(mlua::Error::runtime(format!(
-                    "cohort.log: level {level:?} is not one of debug, info, warn, error"
+                    "cohort.log: level {:?} is not one of debug, info, warn, error",
+                    level.to_string_lossy()
                 )));
+            };
+            if st.wants(level) {
+                st.log(level, caller_line(lua), &plain_text(&msg));
             }
-            st.log(&level, &plain_text(&msg));
             Ok(())
         })?,
     )?;
@@ -553,4 +594,41 @@ fn cohort_table(lua: &Lua, state: Arc<CallState>) -> mlua::Result<Table> {
         lua.create_function(move |_, ()| Ok(st.now.load(Relaxed)))?,
     )?;
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Every name event data uses is pinned once: the field names, the statuses and roles, every
+    /// event name and every permission key of the catalogue (`users` included).
+    #[test]
+    fn pinned_names_are_distinct_and_cover_what_events_carry() {
+        let pinned: BTreeSet<&str> = PINNED.iter().copied().collect();
+        assert_eq!(pinned.len(), PINNED.len(), "a name is pinned twice");
+        for key in crate::permissions::Catalogue::default().keys() {
+            assert!(
+                pinned.contains(key.as_str()),
+                "permission key {key} is not pinned"
+            );
+        }
+        for e in Event::all() {
+            assert!(pinned.contains(e.name()), "{e} is not pinned");
+        }
+        for word in [
+            "pending",
+            "accepted",
+            "cancelled",
+            "declined",
+            "expired",
+            "owner",
+            "member",
+            "all",
+            "system",
+            "leaving",
+        ] {
+            assert!(pinned.contains(word), "{word} is not pinned");
+        }
+    }
 }

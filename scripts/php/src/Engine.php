@@ -24,6 +24,17 @@ use Cohort\Exception\InvalidInputException;
  */
 final class Engine
 {
+    /**
+     * The numbers of cohort.h's COHORT_LOG_LEVEL_* by the PSR-3 name a record's level gets
+     * (header_test.php compares them).
+     */
+    private const LOG_LEVELS = ['error' => 1, 'warning' => 2, 'info' => 3, 'debug' => 4];
+    /** PSR-3 level names accepted as the least severe level setLogger() passes on. */
+    private const LOG_THRESHOLDS = [
+        'emergency' => 1, 'alert' => 1, 'critical' => 1, 'error' => 1,
+        'warning' => 2, 'notice' => 3, 'info' => 3, 'debug' => 4,
+    ];
+
     private \FFI $ffi;
     private \FFI\CData $handle;
     private bool $closed = false;
@@ -36,6 +47,8 @@ final class Engine
     private \FFI\CData $idAddr;
     private \FFI\CData $expires;
     private \FFI\CData $expiresAddr;
+    /** The closure the library calls back, kept alive while it is set. */
+    private ?\Closure $logCallback = null;
 
     private function __construct(\FFI $ffi, \FFI\CData $handle)
     {
@@ -122,6 +135,75 @@ final class Engine
         return Library::ffi()->cohort_library_input_limit();
     }
 
+    /**
+     * Sends the records of hooks (lines scripts write with cohort.log() and print(), failing
+     * after-handlers, scripts that do not load) at $level or more severe to $logger, besides
+     * the destinations of the config's [log] section:
+     *
+     * - an object with a PSR-3 shaped method log($level, string $message, array $context), such
+     *   as any Psr\Log\LoggerInterface (psr/log is not required);
+     * - or a callable, called the same way: fn (string $level, string $message, array $context).
+     *
+     * $level is 'error', 'warning', 'info' or 'debug'; $context is ['script' => file name or
+     * '(hooks)', 'line' => int|null, 'event' => 'after_invite'|null, 'time' => float (Unix
+     * seconds)]. $level for setLogger() is a PSR-3 level name (default 'debug': everything).
+     * null removes the logger.
+     *
+     * The logger is called during the engine call that made the record, once its scripts have
+     * run. It should not call this engine (such calls work, but their own records skip it). An
+     * exception it throws cannot cross the library: it is reported with error_log() and the
+     * operation goes on.
+     */
+    public function setLogger(callable|object|null $logger, string $level = 'debug'): void
+    {
+        if ($logger === null) {
+            $status = $this->ffi->cohort_engine_set_logger($this->handle, 0, null, null);
+            if ($status !== 0) {
+                throw $this->failure($status);
+            }
+            $this->logCallback = null;
+            return;
+        }
+        $threshold = self::LOG_THRESHOLDS[strtolower($level)] ?? null;
+        if ($threshold === null) {
+            throw new InvalidInputException(
+                "setLogger: level '$level' is not a PSR-3 level (debug, info, notice, warning, error, ...)",
+                Status::INVALID_ARGUMENT,
+                Status::name(Status::INVALID_ARGUMENT),
+            );
+        }
+        if (!$logger instanceof \Closure && \is_object($logger) && method_exists($logger, 'log')) {
+            $deliver = [$logger, 'log'];
+        } elseif (\is_callable($logger)) {
+            $deliver = $logger;
+        } else {
+            throw new \TypeError('setLogger: $logger must be callable or have a log($level, $message, array $context) method');
+        }
+        $names = array_flip(self::LOG_LEVELS);
+        // Static: the closure must not hold the engine (that would be a reference cycle).
+        $callback = static function ($userData, $record) use ($deliver, $names): void {
+            try {
+                $text = static fn ($s, int $len): string => \is_string($s) ? $s : \FFI::string($s, $len);
+                $event = $text($record->event, $record->event_len);
+                $deliver($names[$record->level] ?? 'info', $text($record->message, $record->message_len), [
+                    'script' => $text($record->script, $record->script_len),
+                    'line' => $record->line > 0 ? $record->line : null,
+                    'event' => $event === '' ? null : $event,
+                    'time' => $record->time_ms / 1000,
+                ]);
+            } catch (\Throwable $e) {
+                // Nothing may be thrown through the library (PHP makes it a fatal error).
+                error_log('Cohort: the logger threw ' . \get_class($e) . ': ' . $e->getMessage());
+            }
+        };
+        $status = $this->ffi->cohort_engine_set_logger($this->handle, $threshold, $callback, null);
+        if ($status !== 0) {
+            throw $this->failure($status);
+        }
+        // Replaced only now: the library no longer calls the previous one.
+        $this->logCallback = $callback;
+    }
+
     // ---------- accounts and users ----------
 
     /** Creates or renames an account (its owner's login is created if needed). */
@@ -168,10 +250,11 @@ final class Engine
     // ---------- invites ----------
 
     /**
-     * Invites $email with 'all' or a list of permission keys, valid for $ttl seconds (null: the
-     * configured default). Returns ['invite' => ..., 'token', 'link', 'email' => [to, subject, body]].
+     * Invites $email with 'all' or a list of permission keys (a choice the caller must make: no
+     * default), valid for $ttl seconds (null: the configured default). Returns
+     * ['invite' => ..., 'token', 'link', 'email' => [to, subject, body]].
      */
-    public function invite(string $actor, string $account, string $email, string|array $permissions = 'all', ?int $ttl = null): array
+    public function invite(string $actor, string $account, string $email, string|array $permissions, ?int $ttl = null): array
     {
         $p = self::permissionsJson($permissions);
         return $this->json('cohort_invite_create', $actor, \strlen($actor), $account, \strlen($account), $email, \strlen($email), $p, \strlen($p), $ttl ?? 0);
@@ -273,14 +356,20 @@ final class Engine
         }
     }
 
-    /** Whether $email holds permission $key on $account. */
+    /**
+     * Whether $email holds permission $key on $account. The hottest call of a panel: one FFI call
+     * that returns the answer itself (cohort_permission_allows), no output parameter.
+     */
     public function check(string $account, string $email, string $key): bool
     {
-        $status = $this->ffi->cohort_permission_check($this->handle, $account, \strlen($account), $email, \strlen($email), $key, \strlen($key), $this->allowedAddr);
-        if ($status !== 0) {
-            throw $this->failure($status);
+        $r = $this->ffi->cohort_permission_allows($this->handle, $account, \strlen($account), $email, \strlen($email), $key, \strlen($key));
+        if ($r === 1) {
+            return true;
         }
-        return $this->allowed->cdata;
+        if ($r === 0) {
+            return false;
+        }
+        throw $this->failure(-$r);
     }
 
     /** The permission catalogue: [['key' => 'invoices', 'label' => 'View & Pay Invoices'], ...]. */

@@ -160,8 +160,18 @@ final class Library
 
     private static function findLibrary(?string $library): string
     {
-        $candidates = $library !== null ? [$library] : array_filter([
-            getenv('COHORT_LIBRARY') ?: null,
+        // A path someone named is used or refused, never silently replaced by another library.
+        $named = $library !== null ? ['the $library argument', $library]
+            : (getenv('COHORT_LIBRARY') !== false && getenv('COHORT_LIBRARY') !== ''
+                ? ['COHORT_LIBRARY', (string) getenv('COHORT_LIBRARY')] : null);
+        if ($named !== null) {
+            [$what, $path] = $named;
+            if (!is_file($path)) {
+                throw new LibraryException("$what names $path, which is not a file: fix the path (build the library with `cargo build -p cohort-ffi --release`), or unset it to search the usual places");
+            }
+            return $path;
+        }
+        $candidates = array_filter([
             '/usr/local/lib/libcohort.so',
             '/usr/lib/libcohort.so',
             ...(glob('/usr/{local/,}lib/*-linux-gnu/libcohort.so', GLOB_BRACE) ?: []),
@@ -181,8 +191,14 @@ final class Library
 
     private static function findHeader(): string
     {
+        $named = getenv('COHORT_PHP_HEADER');
+        if ($named !== false && $named !== '') {
+            if (!is_file($named)) {
+                throw new LibraryException("COHORT_PHP_HEADER names $named, which is not a file: fix the path, or unset it to search the usual places");
+            }
+            return $named;
+        }
         $candidates = array_filter([
-            getenv('COHORT_PHP_HEADER') ?: null,
             dirname(__DIR__) . '/cohort_php.h',
             '/usr/local/include/cohort_php.h',
             '/usr/include/cohort_php.h',

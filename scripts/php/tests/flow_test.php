@@ -97,12 +97,17 @@ T::eq('expired', $c->pending('1042')[0]['status'], 'listed as expired');
 $resent = $c->resend($owner, $short['invite']['id']);
 T::eq('pending', $resent['invite']['status'], 'revived');
 T::eq(2, $resent['invite']['times_sent'], 'sent twice');
-T::eq('superseded', $c->inspect($short['token'])['reason'], 'old link dead');
+// Superseded, and past its own expiry: the token's time window is judged first.
+T::eq('expired', $c->inspect($short['token'])['reason'], 'old link dead');
 T::eq(true, $c->inspect($resent['token'])['valid'], 'new link works');
+$third = $c->resend($owner, $short['invite']['id']);
+T::eq('superseded', $c->inspect($resent['token'])['reason'], 'an older link in its time window');
+T::eq(true, $c->inspect($third['token'])['valid'], 'the newest link works');
 $cancelled = $c->cancel($owner, $short['invite']['id']);
 T::eq('cancelled', $cancelled['status'], 'cancelled');
 T::eq('cancelled', $c->inviteById($short['invite']['id'])['status'], 'stays cancelled');
-$d = $c->invite($owner, '1042', 'di@acme.example');
+$d = $c->invite($owner, '1042', 'di@acme.example', ['tickets']);
+T::throws(ArgumentCountError::class, fn () => $c->invite($owner, '1042', 'x@acme.example'), 'no default permissions');
 T::eq('declined', $c->decline($d['token'])['status'], 'declined');
 
 // Contacts, notification routing, a member leaving.

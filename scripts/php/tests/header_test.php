@@ -4,8 +4,9 @@ declare(strict_types=1);
 
 /*
  * The PHP side agrees with the C side: Cohort\Status holds every COHORT_STATUS_* of cohort.h with
- * the same number and the library's name for it; cohort_php.h declares exactly the functions of
- * cohort.h except the test-only one; and a missing library fails fast with a clear message.
+ * the same number and the library's name for it, and Cohort\Engine every COHORT_LOG_LEVEL_*;
+ * cohort_php.h declares exactly the functions of cohort.h except the test-only one; and a missing
+ * library fails fast with a clear message.
  */
 
 require __DIR__ . '/harness.php';
@@ -36,6 +37,17 @@ foreach ($m as [, $name, $num]) {
     T::eq((int) $num, $ffi->{"COHORT_STATUS_$name"}, "cohort_php.h enum $name");
 }
 T::eq(count($m), count(Status::NAMES), 'no extra statuses in PHP');
+
+// The log levels Cohort\Engine maps to PSR-3 names are cohort.h's.
+preg_match_all('/COHORT_LOG_LEVEL_([A-Z]+) = (\d+),/', $h, $lv, PREG_SET_ORDER);
+$levels = (new ReflectionClass(Cohort\Engine::class))->getConstant('LOG_LEVELS');
+T::eq(4, count($lv), 'log levels found in cohort.h');
+foreach ($lv as [, $name, $num]) {
+    $psr = $name === 'WARN' ? 'warning' : strtolower($name);
+    T::eq((int) $num, $levels[$psr] ?? null, "Engine::LOG_LEVELS['$psr']");
+    T::eq((int) $num, $ffi->{"COHORT_LOG_LEVEL_$name"}, "cohort_php.h enum LOG_LEVEL_$name");
+}
+T::eq(count($lv), count($levels), 'no extra log levels in PHP');
 
 $php = file_get_contents("$root/ffi/include/cohort_php.h");
 T::ok(!str_contains($php, '#'), 'cohort_php.h has no preprocessor line');

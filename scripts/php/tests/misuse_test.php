@@ -29,12 +29,12 @@ T::eq(Status::NOT_FOUND, $e?->getStatus(), 'status');
 T::eq('not_found', $e?->getStatusName(), 'status name');
 T::eq('account 9999 not found', $e?->getMessage(), 'specific message');
 T::ok($e instanceof E\CohortException, 'base class');
-T::throws(E\AccessDeniedException::class, fn () => $c->invite('x@acme.example', '1042', 'y@acme.example'), 'not the owner');
-$e = T::throws(E\ConflictException::class, fn () => $c->invite($owner, '1042', 'x@acme.example'), 'pending exists');
+T::throws(E\AccessDeniedException::class, fn () => $c->invite('x@acme.example', '1042', 'y@acme.example', 'all'), 'not the owner');
+$e = T::throws(E\ConflictException::class, fn () => $c->invite($owner, '1042', 'x@acme.example', 'all'), 'pending exists');
 T::ok(str_contains($e?->getMessage() ?? '', "invite {$first['invite']['id']} to x@acme.example is already pending"), 'names the invite');
 T::eq(Status::PENDING_INVITE_EXISTS, $e?->getStatus(), 'pending exists status');
 $c->invite($owner, '1042', 'y@acme.example', ['tickets']);
-T::throws(E\LimitException::class, fn () => $c->invite($owner, '1042', 'w@acme.example'), 'pending cap');
+T::throws(E\LimitException::class, fn () => $c->invite($owner, '1042', 'w@acme.example', 'all'), 'pending cap');
 T::throws(E\OwnerProtectedException::class, fn () => $c->revoke($owner, '1042', $owner), 'owner protected');
 T::throws(E\EmailMismatchException::class, fn () => $c->accept($first['token'], $owner), 'email mismatch');
 T::throws(E\ConflictException::class, fn () => $c->acceptRegister($forUma['token'], 'u@acme.example', 'Uma'), 'user exists');
@@ -53,7 +53,7 @@ $e = T::throws(E\InvalidInputException::class, fn () => $c->invite($owner, '1042
 T::ok(str_contains($e?->getMessage() ?? '', 'billing') && str_contains($e?->getMessage() ?? '', 'invoices'), 'lists valid keys');
 T::eq(Status::UNKNOWN_PERMISSION, $e?->getStatus(), 'unknown permission status');
 T::throws(E\InvalidInputException::class, fn () => $c->invite($owner, '1042', 'v@acme.example', []), 'empty set');
-T::throws(E\InvalidInputException::class, fn () => $c->invite($owner, '1042', 'not an email'), 'bad email');
+T::throws(E\InvalidInputException::class, fn () => $c->invite($owner, '1042', 'not an email', 'all'), 'bad email');
 T::throws(E\InvalidInputException::class, fn () => $c->check('1042', $owner, 'billing'), 'check with an unknown key');
 T::throws(E\InvalidInputException::class, fn () => $c->invite($owner, '1042', 'v@acme.example', 'all', -3), 'negative ttl');
 
