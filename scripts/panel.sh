@@ -140,8 +140,11 @@ LINK="http://127.0.0.1:$PORT/accept?token={token}"
 if [ ! -f "$DIR/cohort.toml" ]; then
     "$COHORT" init "$DIR" >/dev/null || die "cohort init $DIR failed"
 fi
-# The invitation links point at this panel (the port may differ from the last start).
-sed -i "s|^link_template = .*|link_template = \"$LINK\"|" "$DIR/cohort.toml" || die "cannot set link_template"
+# The invitation links point at this panel (the port may differ from the last start). It serves
+# plain HTTP on 127.0.0.1, so Cohort must be told that http:// links are meant (allow_http_links:
+# local development only; a real panel's links are https://).
+sed -i -e "s|^link_template = .*|link_template = \"$LINK\"|" -e '/^allow_http_links = /d' \
+    -e '/^link_template = /a allow_http_links = true' "$DIR/cohort.toml" || die "cannot set link_template"
 grep -qF "link_template = \"$LINK\"" "$DIR/cohort.toml" || die "$DIR/cohort.toml has no link_template line"
 if [ "$IS_ROOT" = 1 ]; then
     # DIR belongs to the workers' user (Cohort's database and key, the panel's database,
