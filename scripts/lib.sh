@@ -16,3 +16,14 @@ ensure_pkg() {
     fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
+
+# check NAME CMD...: runs CMD and prints "ok   NAME" or "FAIL NAME", counting into the step's
+# `passed` and `failed` (which the step sets to 0 and reports at its end).
+check() {
+    local name="$1"; shift
+    if "$@"; then
+        passed=$((passed + 1)); echo "ok   $name"
+    else
+        failed=$((failed + 1)); echo "FAIL $name"
+    fi
+}

@@ -12,6 +12,8 @@
 set -uo pipefail
 ROOT="${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
 cd "$ROOT" || exit 1
+# shellcheck source=../lib.sh
+. scripts/lib.sh
 TMP="$(mktemp -d "${COHORT_TEST_TMP:-/tmp}/hooks.XXXXXX")"
 COHORT="${CARGO_TARGET_DIR:-$ROOT/target}/release/cohort"
 if [ ! -x "$COHORT" ]; then
@@ -26,14 +28,6 @@ NOW=2026-11-29T10:00:00Z
 
 passed=0
 failed=0
-check() {
-    local name="$1"; shift
-    if "$@"; then
-        passed=$((passed + 1)); echo "ok   $name"
-    else
-        failed=$((failed + 1)); echo "FAIL $name"
-    fi
-}
 
 # expect EXIT PATTERN CMD...: CMD exits with EXIT and its output matches PATTERN.
 expect() {

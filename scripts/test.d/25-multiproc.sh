@@ -26,14 +26,6 @@ done
 
 passed=0
 failed=0
-check() {
-    local name="$1"; shift
-    if "$@"; then
-        passed=$((passed + 1)); echo "ok   $name"
-    else
-        failed=$((failed + 1)); echo "FAIL $name"
-    fi
-}
 
 ensure_pkg gcc gcc || exit 1
 ensure_pkg python3 python3 || exit 1

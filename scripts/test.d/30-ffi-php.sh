@@ -21,14 +21,6 @@ export RUST_BACKTRACE=0
 
 passed=0
 failed=0
-check() {
-    local name="$1"; shift
-    if "$@"; then
-        passed=$((passed + 1)); echo "ok   $name"
-    else
-        failed=$((failed + 1)); echo "FAIL $name"
-    fi
-}
 
 # ---------- 1. headers ----------
 CBINDGEN_VERSION="$(sed -n 's/^# cbindgen-version: //p' cbindgen.toml)"

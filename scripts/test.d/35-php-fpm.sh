@@ -81,14 +81,6 @@ trap 'exit 130' INT TERM
 
 passed=0
 failed=0
-check() {
-    local name="$1"; shift
-    if "$@"; then
-        passed=$((passed + 1)); echo "ok   $name"
-    else
-        failed=$((failed + 1)); echo "FAIL $name"
-    fi
-}
 finish() {
     echo "35-php-fpm: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
