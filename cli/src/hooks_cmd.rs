@@ -179,10 +179,10 @@ fn read_event(path: &Path) -> Result<serde_json::Value> {
 }
 
 fn exit_code(r: &TestReport, on_error: OnError) -> u8 {
-    match r.decision.as_str() {
-        "allow" => 0,
-        "error" if on_error == OnError::Allow => 0,
-        _ => 1,
+    if r.would_proceed(on_error) {
+        0
+    } else {
+        1
     }
 }
 

@@ -163,7 +163,7 @@ enum Command {
         #[arg(long)]
         until: Option<String>,
         /// The latest N entries (shown oldest first).
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = cohort_core::engine::DEFAULT_AUDIT_LIMIT)]
         limit: u32,
     },
     /// Contacts of an account and the emails they receive.

@@ -75,10 +75,7 @@ impl ContactFields {
 
 /// `by`, or the account's owner when not given.
 pub(crate) fn actor_or_owner(engine: &Engine, account: &str, by: Option<String>) -> Result<String> {
-    match by {
-        Some(b) => Ok(b),
-        None => Ok(engine.account(account)?.owner.to_string()),
-    }
+    engine.actor_or_owner(account, by.as_deref())
 }
 
 fn print_contacts(list: &[Contact]) {

@@ -54,6 +54,18 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// How many audit entries a view returns when the caller names no limit (or 0).
+pub const DEFAULT_AUDIT_LIMIT: u32 = 100;
+
+/// The limit an audit view uses: `limit`, or [`DEFAULT_AUDIT_LIMIT`] for 0.
+pub(crate) fn audit_limit(limit: u32) -> u32 {
+    if limit == 0 {
+        DEFAULT_AUDIT_LIMIT
+    } else {
+        limit
+    }
+}
+
 /// Who acts when the panel itself (not a person) makes a change.
 pub const PANEL_ACTOR: &str = "panel";
 /// Who acts for scheduled work such as expiring invites.
@@ -180,6 +192,15 @@ impl Engine {
         // A panic while holding the lock cannot leave a transaction half-applied (rusqlite rolls
         // back on drop), so a poisoned lock is safe to keep using.
         self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Who acts: the login named, or, when none is, the owner of `account` (what an admin tool
+    /// such as the `cohort` CLI means when `--by` is left out). The account must exist.
+    pub fn actor_or_owner(&self, account: &str, actor: Option<&str>) -> Result<String> {
+        match actor {
+            Some(a) => Ok(a.to_string()),
+            None => Ok(self.account(account)?.owner.to_string()),
+        }
     }
 
     /// Whether `check` validates its memo through the WAL-index header SQLite has mapped (see
@@ -1278,7 +1299,9 @@ impl Engine {
     }
 
     /// The latest `limit` audit entries of an account at or after `since`, oldest first.
+    /// `limit` 0 means [`DEFAULT_AUDIT_LIMIT`].
     pub fn audit(&self, account: &str, since: i64, limit: u32) -> Result<Vec<AuditEvent>> {
+        let limit = audit_limit(limit);
         self.store().read(|tx| {
             require_account(tx, account)?;
             store::audit_list(tx, account, since, limit)

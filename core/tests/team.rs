@@ -652,3 +652,43 @@ end)"#,
     f.engine.leave(ACCOUNT, PEER).unwrap();
     assert!(!f.engine.check(ACCOUNT, PEER, "tickets").unwrap());
 }
+
+#[test]
+fn an_audit_limit_of_zero_means_the_default() {
+    use cohort_core::engine::DEFAULT_AUDIT_LIMIT;
+    let f = Fixture::with(|c| {
+        c.max_invites_per_day = 1_000;
+        c.max_invites_per_inviter_per_day = 1_000;
+        c.max_pending_invites = 1_000;
+    });
+    for i in 0..DEFAULT_AUDIT_LIMIT + 5 {
+        f.invite(&format!("u{i}@acme.example"), &keys(&["invoices"]));
+    }
+    let n = DEFAULT_AUDIT_LIMIT as usize;
+    assert_eq!(f.engine.audit(ACCOUNT, i64::MIN, 0).unwrap().len(), n);
+    assert_eq!(f.engine.audit(ACCOUNT, i64::MIN, 3).unwrap().len(), 3);
+    let q = cohort_core::store::AuditQuery {
+        account: Some(ACCOUNT.into()),
+        limit: 0,
+        ..Default::default()
+    };
+    let latest = f.engine.audit_query(&q).unwrap();
+    assert_eq!(latest.len(), n);
+    assert_eq!(
+        latest.last().unwrap().target.as_deref(),
+        Some(format!("u{}@acme.example", DEFAULT_AUDIT_LIMIT + 4).as_str()),
+        "the latest entries, oldest first"
+    );
+    // Who acts by default: the owner.
+    assert_eq!(f.engine.actor_or_owner(ACCOUNT, None).unwrap(), OWNER);
+    assert_eq!(
+        f.engine
+            .actor_or_owner(ACCOUNT, Some("x@acme.example"))
+            .unwrap(),
+        "x@acme.example"
+    );
+    assert_eq!(
+        f.engine.actor_or_owner("9999", None).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+}

@@ -732,8 +732,8 @@ CohortStatus cohort_permission_list(const struct CohortEngine *engine,
                                     char **out_json);
 
 /**
- * The latest `limit` audit entries of an account at or after `since` (UTC seconds), oldest
- * first. `*out_json`: `[{"id","at","actor","account_id","action","target","old_value",
+ * The latest `limit` audit entries (0: the default, 100) of an account at or after `since`
+ * (UTC seconds), oldest first. `*out_json`: `[{"id","at","actor","account_id","action","target","old_value",
  * "new_value"}, …]`.
  */
 CohortStatus cohort_audit_list(const struct CohortEngine *engine,
@@ -839,7 +839,7 @@ CohortStatus cohort_notification_recipients(const struct CohortEngine *engine,
 
 /**
  * Audit entries by account and/or user (as actor or target) within a time range, the latest
- * `limit` (default 100) oldest first. `query_json`: `{"account","user","since","until","limit"}`,
+ * `limit` (absent or 0: the default, 100) oldest first. `query_json`: `{"account","user","since","until","limit"}`,
  * each optional. `*out_json`: as for `cohort_audit_list`.
  */
 CohortStatus cohort_audit_query(const struct CohortEngine *engine,

@@ -153,8 +153,8 @@ pub unsafe extern "C" fn cohort_permission_list(
     })
 }
 
-/// The latest `limit` audit entries of an account at or after `since` (UTC seconds), oldest
-/// first. `*out_json`: `[{"id","at","actor","account_id","action","target","old_value",
+/// The latest `limit` audit entries (0: the default, 100) of an account at or after `since`
+/// (UTC seconds), oldest first. `*out_json`: `[{"id","at","actor","account_id","action","target","old_value",
 /// "new_value"}, …]`.
 #[no_mangle]
 pub unsafe extern "C" fn cohort_audit_list(

@@ -214,7 +214,7 @@ struct AuditFilter {
 }
 
 /// Audit entries by account and/or user (as actor or target) within a time range, the latest
-/// `limit` (default 100) oldest first. `query_json`: `{"account","user","since","until","limit"}`,
+/// `limit` (absent or 0: the default, 100) oldest first. `query_json`: `{"account","user","since","until","limit"}`,
 /// each optional. `*out_json`: as for `cohort_audit_list`.
 #[no_mangle]
 pub unsafe extern "C" fn cohort_audit_query(
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn cohort_audit_query(
             user: f.user,
             since: f.since,
             until: f.until,
-            limit: f.limit.unwrap_or(100),
+            limit: f.limit.unwrap_or(0),
         };
         write_json(F, out_json, &e.audit_query(&q)?)
     })

@@ -426,8 +426,10 @@ impl Engine {
 
     /// Audit entries by account and/or user (as actor or target) within a time range; the
     /// latest `limit`, oldest first.
+    /// `q.limit` 0 means [`super::DEFAULT_AUDIT_LIMIT`].
     pub fn audit_query(&self, q: &AuditQuery) -> Result<Vec<AuditEvent>> {
         let mut q = q.clone();
+        q.limit = super::audit_limit(q.limit);
         if let Some(u) = &q.user {
             q.user = Some(Email::parse(u)?.to_string());
         }

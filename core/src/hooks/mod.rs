@@ -250,6 +250,18 @@ pub struct TestReport {
     pub logs: Vec<LogLine>,
 }
 
+impl TestReport {
+    /// Whether the operation would go on: allowed, or a failing hook under `on_error = "allow"`
+    /// (a veto always stops it). The same decision the engine makes for a real event.
+    pub fn would_proceed(&self, on_error: OnError) -> bool {
+        match self.decision.as_str() {
+            "allow" => true,
+            "error" => on_error == OnError::Allow,
+            _ => false,
+        }
+    }
+}
+
 /// The hook scripts of one engine: one VM, behind a mutex, created on first use.
 pub struct Hooks {
     cfg: HooksConfig,

@@ -378,8 +378,8 @@ final class Engine
         return $this->json('cohort_permission_list');
     }
 
-    /** The latest $limit audit entries of an account at or after $since, oldest first. */
-    public function audit(string $account, int $since = 0, int $limit = 100): array
+    /** The latest $limit audit entries (0: the library's default, 100) of an account at or after $since, oldest first. */
+    public function audit(string $account, int $since = 0, int $limit = 0): array
     {
         return $this->json('cohort_audit_list', $account, \strlen($account), $since, $limit);
     }
