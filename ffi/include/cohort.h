@@ -490,6 +490,23 @@ CohortStatus cohort_engine_create(const char *config_path,
                                   struct CohortEngine **out_engine);
 
 /**
+ * Like `cohort_engine_open`, but the engine behind the handle stays open in this process after
+ * the handle is closed, and the next `cohort_engine_open_shared` of the same config path gets a
+ * new handle to it, as long as nothing it was read from changed (the config file, the key
+ * directory and its files, the key variables: contents and `stat` compared, so an edited config or a
+ * rotated, added or removed key opens a fresh engine). For PHP-FPM, where PHP frees every
+ * object at the end of a request: each request "opens" in a few microseconds instead of
+ * parsing the config, loading the keys and opening the database again.
+ *
+ * The database must exist, as for `cohort_engine_open`. Handles to one shared engine may be
+ * used from several threads at once (calls are serialized on its connection). After `fork()`
+ * the child never uses or closes its parent's shared engines: it opens its own.
+ */
+CohortStatus cohort_engine_open_shared(const char *config_path,
+                                       size_t config_path_len,
+                                       struct CohortEngine **out_engine);
+
+/**
  * Closes an engine. NULL is accepted and does nothing.
  *
  * Closing a handle twice, or one that was never opened, returns `COHORT_STATUS_CLOSED_HANDLE`

@@ -145,6 +145,10 @@ CohortStatus cohort_engine_create(const char *config_path,
                                   size_t config_path_len,
                                   struct CohortEngine **out_engine);
 
+CohortStatus cohort_engine_open_shared(const char *config_path,
+                                       size_t config_path_len,
+                                       struct CohortEngine **out_engine);
+
 CohortStatus cohort_engine_close(struct CohortEngine *engine);
 
 CohortStatus cohort_invite_create(const struct CohortEngine *engine,

@@ -41,6 +41,11 @@ fn write() -> std::sync::RwLockWriteGuard<'static, BTreeMap<usize, Arc<Engine>>>
 
 /// Registers an engine and returns its handle.
 pub(crate) fn insert(engine: Engine) -> Result<*mut CohortEngine, Failure> {
+    insert_shared(Arc::new(engine))
+}
+
+/// Registers a new handle to an engine that other handles may share.
+pub(crate) fn insert_shared(engine: Arc<Engine>) -> Result<*mut CohortEngine, Failure> {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let id = usize::try_from(n).map_err(|_| {
         Failure::new(
@@ -48,7 +53,7 @@ pub(crate) fn insert(engine: Engine) -> Result<*mut CohortEngine, Failure> {
             "cohort_engine_open: no engine handles left in this process",
         )
     })?;
-    write().insert(id, Arc::new(engine));
+    write().insert(id, engine);
     Ok(id as *mut CohortEngine)
 }
 

@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::ffi::CStr;
 use std::path::PathBuf;
 use std::ptr::{null, null_mut};
-use std::sync::RwLockReadGuard;
+use std::sync::{Arc, RwLockReadGuard};
 
 /// Every test that passes strings holds this; the input-limit test changes the limit alone.
 fn shared() -> RwLockReadGuard<'static, ()> {
@@ -804,6 +804,67 @@ fn allows_answers_like_check_and_returns_minus_the_status_on_failure() {
         unsafe { cohort_permission_allows(null(), k, kl, k, kl, k, kl) },
         -(CohortStatus::NullArgument as i32)
     );
+}
+
+#[test]
+fn shared_engines_are_reused_until_their_sources_change() {
+    let _g = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    cohort_core::config::create_key_file(&keys, "k1").unwrap();
+    let cfg = dir.path().join("cohort.toml");
+    std::fs::write(&cfg, cohort_core::config::template("k1")).unwrap();
+    let p = cfg.to_str().unwrap();
+    let open_shared = || {
+        let mut h = null_mut();
+        let st = unsafe { cohort_engine_open_shared(p.as_ptr().cast(), p.len(), &mut h) };
+        (st, h)
+    };
+    // Like open, it needs an existing database.
+    let (st, h) = open_shared();
+    assert_eq!(st, CohortStatus::Io, "{}", message());
+    assert!(h.is_null());
+    let first = create(&cfg).unwrap();
+    assert_eq!(unsafe { cohort_engine_close(first) }, CohortStatus::Ok);
+    let (st, a) = open_shared();
+    assert_eq!(st, CohortStatus::Ok, "{}", message());
+    let (_, b) = open_shared();
+    assert_ne!(a, b, "each open is a handle of its own");
+    let ea = handle::get("t", a).unwrap();
+    assert!(
+        Arc::ptr_eq(&ea, &handle::get("t", b).unwrap()),
+        "one engine behind both"
+    );
+    assert_eq!(unsafe { cohort_engine_close(a) }, CohortStatus::Ok);
+    assert_eq!(unsafe { cohort_engine_close(b) }, CohortStatus::Ok);
+    assert_eq!(
+        unsafe { cohort_engine_close(b) },
+        CohortStatus::ClosedHandle
+    );
+    // Closing every handle keeps the engine for the next open of the same config.
+    let (_, c) = open_shared();
+    assert!(
+        Arc::ptr_eq(&ea, &handle::get("t", c).unwrap()),
+        "reused after close"
+    );
+    assert_eq!(unsafe { cohort_engine_close(c) }, CohortStatus::Ok);
+    // A new key (rotation) opens afresh, and so does an edited config.
+    cohort_core::config::create_key_file(&keys, "k2").unwrap();
+    let (_, d) = open_shared();
+    let ed = handle::get("t", d).unwrap();
+    assert!(!Arc::ptr_eq(&ea, &ed), "a key was added: a fresh engine");
+    assert_eq!(ed.keyring().current(), Some("k1"));
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("current = \"k1\"", "current = \"k2\"");
+    std::fs::write(&cfg, text).unwrap();
+    let (_, e) = open_shared();
+    let ee = handle::get("t", e).unwrap();
+    assert!(!Arc::ptr_eq(&ed, &ee), "the config changed: a fresh engine");
+    assert_eq!(ee.keyring().current(), Some("k2"));
+    for h in [d, e] {
+        assert_eq!(unsafe { cohort_engine_close(h) }, CohortStatus::Ok);
+    }
 }
 
 #[test]

@@ -82,6 +82,17 @@ final class Engine
         return self::openWith('cohort_engine_create', $configPath, $library);
     }
 
+    /**
+     * Like open(), for PHP-FPM: the library keeps the engine open in this worker after the object
+     * is gone, and the next request's shared() of the same config gets it back in microseconds
+     * (no config parsing, key loading or database opening), until the config or a key file
+     * changes (cohort_engine_open_shared). close() and __destruct() release only this handle.
+     */
+    public static function shared(string $configPath, ?string $library = null): self
+    {
+        return self::openWith('cohort_engine_open_shared', $configPath, $library);
+    }
+
     private static function openWith(string $function, string $configPath, ?string $library): self
     {
         $ffi = Library::ffi($library);
