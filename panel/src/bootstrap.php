@@ -77,13 +77,17 @@ function settings(): array
     return $settings;
 }
 
-/** The engine of this request. PHP-FPM keeps nothing across requests: one open per request. */
+/**
+ * The engine of this request. PHP-FPM keeps no PHP object across requests; Engine::shared()
+ * gets back the engine the library keeps open in this worker (opened on the worker's first
+ * request, and again whenever cohort.toml or a key file changes).
+ */
 function cohort(): Engine
 {
     static $engine = null;
     if ($engine === null) {
         $config = (string) getenv('COHORT_CONFIG');
-        $engine = Engine::open($config !== '' ? $config : data_dir() . '/cohort.toml');
+        $engine = Engine::shared($config !== '' ? $config : data_dir() . '/cohort.toml');
     }
     return $engine;
 }
