@@ -257,15 +257,13 @@ fn big_database(accounts: usize) -> PathBuf {
         schema_key()
     ));
     if !path.exists() {
-        let building = path.with_extension("building");
-        for ext in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", building.display()));
-        }
+        // Built in a directory of its own and moved into place once SQLite has closed it (its
+        // last close checkpoints the WAL into the file): an interrupted build leaves nothing
+        // behind that a later run could take for the cache.
+        let building_dir = tempfile::tempdir_in(&dir).unwrap();
+        let building = building_dir.path().join("members.db");
         let start = Instant::now();
         populate(&building, accounts);
-        for ext in ["-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", building.display()));
-        }
         std::fs::rename(&building, &path).unwrap();
         eprintln!(
             "built {} ({} memberships) in {:.1} s",

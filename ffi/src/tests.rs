@@ -888,17 +888,24 @@ fn open_needs_an_existing_database_and_create_makes_one() {
     assert_eq!(unsafe { cohort_engine_close(h) }, CohortStatus::Ok);
     let h = open(&cfg).unwrap();
     assert_eq!(unsafe { cohort_engine_close(h) }, CohortStatus::Ok);
-    // A truncated database is refused by both, and stays as it is.
-    std::fs::remove_file(&db).unwrap();
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(dir.path().join(format!("cohort.db{suffix}")));
-    }
-    std::fs::write(&db, b"").unwrap();
-    for e in [open(&cfg).unwrap_err(), create(&cfg).unwrap_err()] {
+    // A truncated database is refused by both, and stays as it is. (A config of its own, whose
+    // database file no SQLite connection ever had open: only SQLite touches a live database's
+    // files.)
+    let truncated = dir.path().join("truncated.toml");
+    let text = cohort_core::config::template("k1")
+        .replace("database = \"cohort.db\"", "database = \"truncated.db\"");
+    assert!(text.contains("truncated.db"));
+    std::fs::write(&truncated, text).unwrap();
+    let empty = dir.path().join("truncated.db");
+    std::fs::write(&empty, b"").unwrap();
+    for e in [
+        open(&truncated).unwrap_err(),
+        create(&truncated).unwrap_err(),
+    ] {
         assert_eq!(e.0, CohortStatus::Io);
         assert!(e.1.contains("empty"), "{}", e.1);
     }
-    assert_eq!(std::fs::metadata(&db).unwrap().len(), 0);
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
 }
 
 #[test]
