@@ -326,6 +326,31 @@ function require_account(): array
     return $a;
 }
 
+/**
+ * The current account, when the logged-in user may manage its users (the `users` permission,
+ * asked of Cohort); else a 403 on page $page that names the permission.
+ */
+function require_user_manager(string $page): array
+{
+    $acct = require_account();
+    if (!cohort()->check($acct['account_id'], (string) me(), 'users')) {
+        throw new Http(403, 'You may not manage the users of ' . $acct['account_name']
+            . ': that needs the permission "' . (perm_labels()['users'] ?? 'users') . '". Ask the account owner.', $page);
+    }
+    return $acct;
+}
+
+/** The member $email of account $acct (as `members` lists it), or a 404 on page $page. */
+function require_member(array $acct, string $email, string $page): array
+{
+    foreach (cohort()->members($acct['account_id']) as $m) {
+        if ($m['email'] === $email) {
+            return $m;
+        }
+    }
+    throw new Http(404, 'That user is not a member of ' . $acct['account_name'] . '.', $page);
+}
+
 /** Whether the logged-in user holds $key on the current account (asked of Cohort each time). */
 function can(string $key): bool
 {

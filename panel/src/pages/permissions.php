@@ -8,23 +8,12 @@ namespace Panel;
 
 use Cohort\Exception\CohortException;
 
-$acct = require_account();
+$acct = require_user_manager('Permissions');
 $id = $acct['account_id'];
 $me = (string) me();
 $c = cohort();
-if (!$c->check($id, $me, 'users')) {
-    throw new Http(403, 'You may not manage the users of ' . $acct['account_name'] . '.', 'Permissions');
-}
 $email = normalize_email(is_post() ? post('email') : query('email'));
-$member = null;
-foreach ($c->members($id) as $m) {
-    if ($m['email'] === $email) {
-        $member = $m;
-    }
-}
-if ($member === null) {
-    throw new Http(404, 'That user is not a member of ' . $acct['account_name'] . '.', 'Permissions');
-}
+$member = require_member($acct, $email, 'Permissions');
 $error = null;
 $current = $member['permissions'];
 if (is_post()) {

@@ -8,13 +8,10 @@ namespace Panel;
 
 use Cohort\Exception\CohortException;
 
-$acct = require_account();
+$acct = require_user_manager('Remove Access');
 $id = $acct['account_id'];
 $me = (string) me();
 $c = cohort();
-if (!$c->check($id, $me, 'users')) {
-    throw new Http(403, 'You may not manage the users of ' . $acct['account_name'] . '.', 'Remove Access');
-}
 $email = normalize_email(is_post() ? post('email') : query('email'));
 if (is_post()) {
     try {
@@ -25,15 +22,7 @@ if (is_post()) {
     }
     redirect('/users');
 }
-$member = null;
-foreach ($c->members($id) as $m) {
-    if ($m['email'] === $email) {
-        $member = $m;
-    }
-}
-if ($member === null) {
-    throw new Http(404, 'That user is not a member of ' . $acct['account_name'] . '.', 'Remove Access');
-}
+require_member($acct, $email, 'Remove Access'); // a 404 for anyone else
 ob_start();
 ?>
 <section class="card narrow" id="remove">

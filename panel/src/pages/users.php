@@ -10,14 +10,10 @@ namespace Panel;
 
 use Cohort\Exception\CohortException;
 
-$acct = require_account();
+$acct = require_user_manager('User Management');
 $id = $acct['account_id'];
 $me = (string) me();
 $c = cohort();
-if (!$c->check($id, $me, 'users')) {
-    throw new Http(403, 'You may not manage the users of ' . $acct['account_name']
-        . ': that needs the permission "' . (perm_labels()['users'] ?? 'users') . '". Ask the account owner.', 'User Management');
-}
 
 /** The invite $inviteId if it belongs to this account (else a 404). */
 $ownInvite = static function (int $inviteId) use ($c, $id): array {
