@@ -99,13 +99,42 @@ pub unsafe extern "C" fn cohort_permission_check(
 ) -> CohortStatus {
     const F: &str = "cohort_permission_check";
     ffi_boundary!(F, [engine, account_id, email, key, out_allowed], {
-        let e = handle::get(F, engine)?;
-        let account = text(F, account_id, account_id_len, "account_id")?;
-        let email = text(F, email, email_len, "email")?;
-        let key = text(F, key, key_len, "key")?;
-        let allowed = e.check(account, email, key)?;
+        let allowed = unsafe {
+            allowed(
+                F,
+                engine,
+                account_id,
+                account_id_len,
+                email,
+                email_len,
+                key,
+                key_len,
+            )
+        }?;
         write_value(F, out_allowed, "out_allowed", allowed)
     })
+}
+
+/// The answer both check exports give, from their arguments.
+///
+/// # Safety
+/// As for [`text`]; `engine` as for [`handle::get`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn allowed(
+    function: &'static str,
+    engine: *const CohortEngine,
+    account_id: *const c_char,
+    account_id_len: usize,
+    email: *const c_char,
+    email_len: usize,
+    key: *const c_char,
+    key_len: usize,
+) -> Result<bool, crate::boundary::Failure> {
+    let e = handle::get(function, engine)?;
+    let account = unsafe { text(function, account_id, account_id_len, "account_id") }?;
+    let email = unsafe { text(function, email, email_len, "email") }?;
+    let key = unsafe { text(function, key, key_len, "key") }?;
+    Ok(e.check(account, email, key)?)
 }
 
 /// `cohort_permission_check` that returns its answer directly, for the hottest call of a panel
@@ -124,17 +153,24 @@ pub unsafe extern "C" fn cohort_permission_allows(
     key_len: usize,
 ) -> i32 {
     const F: &str = "cohort_permission_allows";
-    let mut allowed = false;
+    let mut answer = false;
     let status = ffi_boundary!(F, [engine, account_id, email, key], {
-        let e = handle::get(F, engine)?;
-        let account = text(F, account_id, account_id_len, "account_id")?;
-        let email = text(F, email, email_len, "email")?;
-        let key = text(F, key, key_len, "key")?;
-        allowed = e.check(account, email, key)?;
+        answer = unsafe {
+            allowed(
+                F,
+                engine,
+                account_id,
+                account_id_len,
+                email,
+                email_len,
+                key,
+                key_len,
+            )
+        }?;
         Ok(())
     });
     match status {
-        CohortStatus::Ok => i32::from(allowed),
+        CohortStatus::Ok => i32::from(answer),
         failed => -(failed as i32),
     }
 }
