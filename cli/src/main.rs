@@ -826,13 +826,13 @@ fn init(dir: &Path, json: bool) -> Outcome {
         .map_err(|e| usage(format!("{}: {e}", cfg_path.display())))?;
     let cfg = Config::load(&cfg_path)?;
     let engine = Engine::create(cfg)?;
-    let db = engine.config().database.clone();
+    let db = engine.config().database.shown();
     if json {
         output::json(&serde_json::json!({"config": cfg_path, "key": key, "database": db}));
     } else {
         println!("wrote {}", cfg_path.display());
         println!("wrote {} (signing key {kid}, mode 600)", key.display());
-        println!("created {}", db.display());
+        println!("created {db}");
     }
     Ok(0)
 }

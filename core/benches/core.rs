@@ -164,7 +164,8 @@ fn bare_verify(keyed: &hmac::Hmac<sha2::Sha256>, token: &str) -> bool {
 fn schema_key() -> String {
     let store = Store::open_in_memory().unwrap();
     let mut st = store
-        .conn()
+        .sqlite_conn()
+        .unwrap()
         .prepare("SELECT type, name, COALESCE(sql, '') FROM sqlite_master ORDER BY type, name")
         .unwrap();
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -211,8 +212,8 @@ fn member_perms(i: usize) -> Permissions {
 /// A database with `accounts` accounts of [`PER_ACCOUNT`] members each (user `u0` owns each
 /// account), built through the store's own insert functions in one transaction.
 fn populate(path: &Path, accounts: usize) {
-    let store = Store::open(
-        path,
+    let mut store = Store::open(
+        &path.into(),
         OpenOptions {
             mode: OpenMode::Create,
             synchronous: Synchronous::Normal,
@@ -220,31 +221,40 @@ fn populate(path: &Path, accounts: usize) {
         },
     )
     .unwrap();
-    let c = store.conn();
-    c.execute_batch("PRAGMA cache_size = -200000").unwrap();
-    let tx = c.unchecked_transaction().unwrap();
+    store
+        .sqlite_conn()
+        .unwrap()
+        .execute_batch("PRAGMA cache_size = -200000")
+        .unwrap();
+    store.write(|tx| {
     for a in 0..accounts {
         let acct = account_id(a);
         let mut ids = Vec::with_capacity(PER_ACCOUNT);
         for i in 0..PER_ACCOUNT {
             let email = Email::parse(&user_email(a, i)).unwrap();
-            let u = store::user_insert(&tx, &email, &format!("User {i}"), i % 4 == 1, T0).unwrap();
+            let u = store::user_insert(tx, &email, &format!("User {i}"), i % 4 == 1, T0).unwrap();
             ids.push(u.id);
         }
-        store::account_insert(&tx, &acct, &format!("Account {a}"), ids[0], T0).unwrap();
+        store::account_insert(tx, &acct, &format!("Account {a}"), ids[0], T0).unwrap();
         for (i, id) in ids.iter().enumerate() {
             let (role, perms, by) = if i == 0 {
                 (Role::Owner, Permissions::All, None)
             } else {
                 (Role::Member, member_perms(i), Some(ids[0]))
             };
-            store::membership_insert(&tx, &acct, *id, role, &perms, by, T0 + i as i64).unwrap();
+            store::membership_insert(tx, &acct, *id, role, &perms, by, T0 + i as i64).unwrap();
         }
     }
-    tx.commit().unwrap();
+    Ok(())
+    })
+    .unwrap();
     // No ANALYZE: Cohort never runs it, and with statistics (SQLite is built with STAT4) every
     // statement whose plan could depend on a bound value is prepared again on each call.
-    c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    store
+        .sqlite_conn()
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
 }
 
 /// The cached database with `accounts × PER_ACCOUNT` memberships, built on first use.

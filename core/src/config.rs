@@ -1,6 +1,7 @@
 //! TOML configuration. Unknown or mistyped settings are errors that name the setting.
 
 use crate::clock::{format_duration, parse_duration};
+pub use crate::dburl::{Database, ServerKind, ServerUrl, TlsMode};
 use crate::error::{Error, Result};
 use crate::hooks::logbook::{SYSLOG_FACILITIES, SYSLOG_SOCKET};
 use crate::hooks::{
@@ -25,6 +26,7 @@ pub enum Synchronous {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     database: Option<String>,
+    database_password_env: Option<String>,
     link_template: Option<String>,
     allow_http_links: Option<bool>,
     invite_ttl: Option<String>,
@@ -106,7 +108,8 @@ pub struct SourcesStamp {
 pub struct Config {
     /// The config file this came from, if any.
     pub path: Option<PathBuf>,
-    pub database: PathBuf,
+    /// A SQLite file, or a MariaDB/MySQL or PostgreSQL server.
+    pub database: Database,
     /// Invite link; `{token}` is replaced by the token. `https://` unless
     /// [`Config::allow_http_links`].
     pub link_template: String,
@@ -154,7 +157,7 @@ pub const MAX_INVITE_TTL: i64 = crate::token::MAX_LIFETIME;
 impl Config {
     /// A configuration with defaults, a database at `database` and keys in `key_dir`.
     pub fn new(
-        database: impl Into<PathBuf>,
+        database: impl Into<Database>,
         key_dir: impl Into<PathBuf>,
         current_key: &str,
     ) -> Config {
@@ -277,6 +280,33 @@ impl Config {
             ));
         }
         let database_file_mode = file_mode("database_file_mode", raw.database_file_mode)?;
+        let database = match raw.database.as_deref().unwrap_or("cohort.db") {
+            url if Database::is_url(url) => {
+                let mut u = ServerUrl::parse(url)?;
+                if let Some(var) = raw.database_password_env {
+                    if u.password.is_some() {
+                        return Err(Error::config(
+                            "database_password_env",
+                            "the database URL holds a password too; keep it in one place (the environment)",
+                        ));
+                    }
+                    if var.is_empty() {
+                        return Err(Error::config("database_password_env", "names no variable"));
+                    }
+                    u.password_env = Some(var);
+                }
+                Database::Server(u)
+            }
+            path => {
+                if raw.database_password_env.is_some() {
+                    return Err(Error::config(
+                        "database_password_env",
+                        "applies to a server database (mysql://… or postgres://…), not a SQLite file",
+                    ));
+                }
+                Database::Sqlite(resolve(path))
+            }
+        };
         let raw_keys = raw
             .keys
             .ok_or_else(|| Error::config("keys", "the [keys] section is required"))?;
@@ -300,7 +330,7 @@ impl Config {
         }
         Ok(Config {
             path: None,
-            database: resolve(raw.database.as_deref().unwrap_or("cohort.db")),
+            database,
             link_template,
             allow_http_links,
             invite_ttl,
@@ -761,7 +791,7 @@ mod tests {
     #[test]
     fn template_parses_with_defaults() {
         let c = parse(&template("k1")).unwrap();
-        assert_eq!(c.database, PathBuf::from("/etc/cohort/cohort.db"));
+        assert_eq!(c.database, Database::Sqlite(PathBuf::from("/etc/cohort/cohort.db")));
         assert_eq!(c.invite_ttl, 7 * 86_400);
         assert!(c.bind_email);
         assert_eq!(c.synchronous, Synchronous::Full);

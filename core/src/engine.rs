@@ -12,7 +12,7 @@ use crate::permissions::Catalogue;
 pub use crate::store::OpenMode;
 use crate::store::{self, AuditEntry, InviteRow, NewInvite, OpenOptions, Store};
 use crate::token::{self, Claims, Keyring, TokenReason};
-use rusqlite::Connection;
+use crate::store::Sql;
 use std::sync::{Arc, Mutex, MutexGuard};
 pub use team::USERS_KEY;
 
@@ -211,7 +211,7 @@ impl Engine {
 
     /// Every row of every table, for tests that prove a refused call changed nothing.
     pub fn dump(&self) -> Result<Vec<String>> {
-        store::dump(self.store().conn())
+        self.store().read(store::dump)
     }
 
     // ---------- accounts and users ----------
@@ -299,7 +299,7 @@ impl Engine {
 
     /// The account with this id.
     pub fn account(&self, id: &str) -> Result<Account> {
-        store::account_get(self.store().conn(), id)?
+        self.store().read(|c| store::account_get(c, id))?
             .map(|(a, _)| a)
             .ok_or_else(|| Error::not_found("account", id))
     }
@@ -365,7 +365,7 @@ impl Engine {
     /// The login with this email.
     pub fn user(&self, email: &str) -> Result<User> {
         let email = Email::parse(email)?;
-        store::user_by_email(self.store().conn(), &email)?
+        self.store().read(|c| store::user_by_email(c, &email))?
             .ok_or_else(|| Error::not_found("user", email))
     }
 
@@ -574,7 +574,7 @@ impl Engine {
     /// One invite by id.
     pub fn invite_by_id(&self, id: i64) -> Result<Invite> {
         let now = self.now();
-        store::invite_get(self.store().conn(), id, now)?
+        self.store().read(|c| store::invite_get(c, id, now))?
             .map(|r| r.invite)
             .ok_or_else(|| Error::not_found("invite", id))
     }
@@ -713,7 +713,7 @@ impl Engine {
     /// link comes through here, so a link has the same reason in `inspect`, `accept`,
     /// `accept_register` and `decline` as in an offline verifier, whenever the token alone is
     /// enough to refuse it.
-    fn judge(&self, c: &Connection, token_or_link: &str, now: i64) -> Result<Judgement> {
+    fn judge(&self, c: &dyn Sql, token_or_link: &str, now: i64) -> Result<Judgement> {
         let t = token::extract_token(token_or_link)?;
         let claims = self.keyring.verify_signature(t)?;
         let row = match i64::try_from(claims.invite_id) {
@@ -741,7 +741,7 @@ impl Engine {
     /// The claims and invite row of a token that can be used now, or why it cannot.
     fn resolve(
         &self,
-        c: &Connection,
+        c: &dyn Sql,
         token_or_link: &str,
         now: i64,
     ) -> Result<(Claims, InviteRow)> {
@@ -950,7 +950,7 @@ impl Engine {
 
     fn join(
         &self,
-        tx: &Connection,
+        tx: &dyn Sql,
         claims: &Claims,
         row: &InviteRow,
         user: &User,
@@ -1324,7 +1324,7 @@ impl Engine {
     /// The account, refusing unless `actor` is its owner.
     fn require_owner(
         &self,
-        tx: &Connection,
+        tx: &dyn Sql,
         actor: &Email,
         account: &str,
     ) -> Result<(Account, i64)> {
@@ -1340,14 +1340,14 @@ impl Engine {
     }
 }
 
-fn require_account(tx: &Connection, account: &str) -> Result<Account> {
+fn require_account(tx: &dyn Sql, account: &str) -> Result<Account> {
     store::account_get(tx, account)?
         .map(|(a, _)| a)
         .ok_or_else(|| Error::not_found("account", account))
 }
 
 fn require_member(
-    tx: &Connection,
+    tx: &dyn Sql,
     account: &str,
     email: &Email,
 ) -> Result<(User, Role, Permissions)> {
@@ -1363,7 +1363,7 @@ fn require_member(
 
 #[allow(clippy::too_many_arguments)]
 fn audit(
-    tx: &Connection,
+    tx: &dyn Sql,
     now: i64,
     actor: &str,
     account: Option<&str>,
@@ -1445,7 +1445,7 @@ impl Engine {
         &self,
         action: Action,
         now: i64,
-        build: impl FnOnce(&Connection) -> Result<serde_json::Value>,
+        build: impl FnOnce(&dyn Sql) -> Result<serde_json::Value>,
     ) -> Result<Verdict> {
         let event = Event::before(action);
         let hooks = match &self.hooks {
@@ -1465,7 +1465,7 @@ impl Engine {
         &self,
         action: Action,
         now: i64,
-        build: impl FnOnce(&Connection) -> Result<serde_json::Value>,
+        build: impl FnOnce(&dyn Sql) -> Result<serde_json::Value>,
     ) {
         let event = Event::after(action);
         let hooks = match &self.hooks {
@@ -1564,7 +1564,7 @@ impl Engine {
 /// The data of `before_invite` and `after_invite`.
 #[allow(clippy::too_many_arguments)]
 fn invite_event(
-    tx: &Connection,
+    tx: &dyn Sql,
     account: &str,
     actor: &Email,
     email: &Email,
@@ -1591,7 +1591,7 @@ fn invite_event(
 
 /// The data of events about a member: revoke, permissions, transfer.
 fn member_event(
-    tx: &Connection,
+    tx: &dyn Sql,
     account: &str,
     actor: &Email,
     email: &Email,
@@ -1610,7 +1610,7 @@ fn member_event(
 
 /// The data of `after_accept`.
 fn accepted_event(
-    tx: &Connection,
+    tx: &dyn Sql,
     m: &Member,
     invite: Option<&Invite>,
     registering: bool,
@@ -1640,6 +1640,6 @@ fn accepted_event(
 }
 
 /// The data of `before_expire` and `after_expire`.
-fn expire_event(tx: &Connection, inv: &Invite, now: i64) -> Result<serde_json::Value> {
+fn expire_event(tx: &dyn Sql, inv: &Invite, now: i64) -> Result<serde_json::Value> {
     events::about_invite(tx, inv, events::machine(SYSTEM_ACTOR), now)
 }

@@ -52,6 +52,8 @@ pub enum ErrorCode {
     Config = 63,
     Key = 64,
     Io = 65,
+    Unavailable = 66,
+    CommitUnknown = 67,
     Internal = 99,
 }
 
@@ -104,6 +106,8 @@ impl ErrorCode {
             Config => "config",
             Key => "key",
             Io => "io",
+            Unavailable => "unavailable",
+            CommitUnknown => "commit_unknown",
             Internal => "internal",
         }
     }
@@ -149,6 +153,8 @@ impl ErrorCode {
         ErrorCode::Config,
         ErrorCode::Key,
         ErrorCode::Io,
+        ErrorCode::Unavailable,
+        ErrorCode::CommitUnknown,
         ErrorCode::Internal,
     ];
 }
@@ -235,6 +241,10 @@ pub enum Error {
     Key { key: String, message: String },
     #[error("{path}: {message}")]
     Io { path: String, message: String },
+    #[error("database server {server}: {message}")]
+    Unavailable { server: String, message: String },
+    #[error("database server {server}: {message}")]
+    CommitUnknown { server: String, message: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -268,6 +278,8 @@ impl Error {
             Config { .. } => ErrorCode::Config,
             Key { .. } => ErrorCode::Key,
             Io { .. } => ErrorCode::Io,
+            Unavailable { .. } => ErrorCode::Unavailable,
+            CommitUnknown { .. } => ErrorCode::CommitUnknown,
             Internal(_) => ErrorCode::Internal,
         }
     }

@@ -15,6 +15,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod dburl;
 pub mod engine;
 pub mod error;
 pub mod hooks;

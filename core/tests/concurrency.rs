@@ -180,7 +180,7 @@ fn eight_threads_accept_one_invite_exactly_one_wins() {
         .dump()
         .unwrap()
         .iter()
-        .filter(|l| l.starts_with("invites:") && l.contains("Text(\"accepted\")"))
+        .filter(|l| l.starts_with("invites:") && l.contains(" \"accepted\" "))
         .count();
     assert_eq!(accepted, ROUNDS);
 }

@@ -12,7 +12,7 @@ fn store_runs_wal_full_sync_foreign_keys_and_a_busy_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     let store = Store::open(
-        &path,
+        &path.clone().into(),
         OpenOptions {
             mode: OpenMode::Create,
             busy_timeout_ms: 1_234,
@@ -20,7 +20,7 @@ fn store_runs_wal_full_sync_foreign_keys_and_a_busy_timeout() {
         },
     )
     .unwrap();
-    let c = store.conn();
+    let c = store.sqlite_conn().unwrap();
     let pragma = |name: &str| -> String {
         c.query_row(&format!("PRAGMA {name}"), [], |r| {
             r.get::<_, rusqlite::types::Value>(0)
@@ -39,7 +39,7 @@ fn store_runs_wal_full_sync_foreign_keys_and_a_busy_timeout() {
     assert_eq!(pragma("user_version"), SCHEMA_VERSION.to_string());
     drop(store);
     let normal = Store::open(
-        &path,
+        &path.clone().into(),
         OpenOptions {
             synchronous: Synchronous::Normal,
             ..OpenOptions::default()
@@ -47,7 +47,8 @@ fn store_runs_wal_full_sync_foreign_keys_and_a_busy_timeout() {
     )
     .unwrap();
     let sync: i64 = normal
-        .conn()
+        .sqlite_conn()
+        .unwrap()
         .query_row("PRAGMA synchronous", [], |r| r.get(0))
         .unwrap();
     assert_eq!(sync, 1, "NORMAL");
@@ -57,7 +58,7 @@ fn store_runs_wal_full_sync_foreign_keys_and_a_busy_timeout() {
 fn a_database_from_a_newer_version_is_refused() {
     let f = Fixture::new();
     let cfg = f.engine.config().clone();
-    let path = cfg.database.clone();
+    let path = sqlite_path(&cfg);
     drop(f.engine);
     let c = rusqlite::Connection::open(&path).unwrap();
     c.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
@@ -96,7 +97,7 @@ fn reopening_keeps_everything_and_engines_see_each_others_writes() {
 fn foreign_keys_hold() {
     // Every membership points at an existing account and user: the schema refuses orphans.
     let f = Fixture::new();
-    let c = rusqlite::Connection::open(&f.engine.config().database).unwrap();
+    let c = rusqlite::Connection::open(sqlite_path(f.engine.config())).unwrap();
     c.execute_batch("PRAGMA foreign_keys=ON").unwrap();
     let r = c.execute(
         "INSERT INTO memberships (account_id, user_id, role, perm_all, perms, joined_at) \
@@ -179,7 +180,7 @@ fn check_sees_commits_from_another_process() {
         .engine
         .check(ACCOUNT, "dev@acme.example", "orders")
         .unwrap());
-    let c = rusqlite::Connection::open(&f.engine.config().database).unwrap();
+    let c = rusqlite::Connection::open(sqlite_path(f.engine.config())).unwrap();
     c.execute(
         "UPDATE memberships SET perm_all = 0, perms = 'tickets' \
          WHERE user_id = (SELECT id FROM users WHERE email = 'dev@acme.example')",
@@ -201,7 +202,7 @@ fn check_follows_writes_on_an_in_memory_database() {
     // Without a database file there is no WAL index to watch; answers must still follow writes.
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config_in(dir.path());
-    cfg.database = ":memory:".into();
+    cfg.database = std::path::PathBuf::from(":memory:").into();
     let engine = Engine::open(cfg).unwrap();
     engine.upsert_account(ACCOUNT, ACCOUNT_NAME, OWNER).unwrap();
     let sent = engine
@@ -243,7 +244,7 @@ fn version_2_databases_migrate_and_keep_counting_past_sends() {
     f.invite("a@acme.example", &keys(&["invoices"]));
     f.invite("b@acme.example", &keys(&["invoices"]));
     let cfg = f.engine.config().clone();
-    let path = cfg.database.clone();
+    let path = sqlite_path(&cfg);
     drop(f.engine);
     // Put the file back to version 2 as that release left it: the send log beside the audit.
     {

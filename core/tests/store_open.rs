@@ -24,7 +24,7 @@ fn side(db: &Path, suffix: &str) -> PathBuf {
 fn a_missing_database_is_refused_and_not_created() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config_in(dir.path());
-    let db = cfg.database.clone();
+    let db = sqlite_path(&cfg);
     let e = Engine::open(cfg).unwrap_err();
     assert_eq!(e.code(), ErrorCode::Io, "{e}");
     let msg = e.to_string();
@@ -39,7 +39,7 @@ fn a_missing_database_is_refused_and_not_created() {
 fn an_empty_file_is_refused_even_with_create() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config_in(dir.path());
-    let db = cfg.database.clone();
+    let db = sqlite_path(&cfg);
     std::fs::write(&db, b"").unwrap();
     for e in [
         Engine::open(cfg.clone()).unwrap_err(),
@@ -63,7 +63,7 @@ fn an_empty_file_is_refused_even_with_create() {
 fn a_database_without_the_cohort_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config_in(dir.path());
-    let db = cfg.database.clone();
+    let db = sqlite_path(&cfg);
     {
         let c = rusqlite::Connection::open(&db).unwrap();
         c.execute_batch(
@@ -99,7 +99,7 @@ fn a_database_without_the_cohort_schema_is_refused() {
 fn create_makes_an_owner_only_database_and_open_then_finds_it() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config_in(dir.path());
-    let db = cfg.database.clone();
+    let db = sqlite_path(&cfg);
     let e = Engine::create(cfg.clone()).unwrap();
     e.upsert_account(ACCOUNT, ACCOUNT_NAME, OWNER).unwrap();
     for f in [db.clone(), side(&db, "-wal"), side(&db, "-shm")] {
@@ -129,7 +129,7 @@ fn group_access_is_an_opt_in_mode() {
     };
     let cfg = Config::parse(&text("0640"), dir.path()).unwrap();
     assert_eq!(cfg.database_file_mode, 0o640);
-    let db = cfg.database.clone();
+    let db = sqlite_path(&cfg);
     let e = Engine::create(cfg).unwrap();
     e.upsert_account(ACCOUNT, ACCOUNT_NAME, OWNER).unwrap();
     for f in [db.clone(), side(&db, "-wal"), side(&db, "-shm")] {
@@ -175,7 +175,7 @@ const DMS: &str = "128";
 #[test]
 fn an_open_engine_holds_sqlites_shared_lock_on_the_shm_file() {
     let f = Fixture::new();
-    let shm = side(&f.engine.config().database, "-shm");
+    let shm = side(&sqlite_path(f.engine.config()), "-shm");
     let holds_dms = |when: &str| {
         let locks = my_locks(&shm);
         assert!(
@@ -236,7 +236,7 @@ fn reads_go_on_while_another_process_holds_the_write_lock() {
     f.member("dev@acme.example", &keys(&["invoices"]));
     let sent = f.invite("new@acme.example", &keys(&["tickets"]));
     let cfg = f.engine.config().clone();
-    let db = cfg.database.clone();
+    let db = sqlite_path(&cfg);
     let dir = db.parent().unwrap().to_path_buf();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([

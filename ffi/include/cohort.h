@@ -203,9 +203,19 @@ enum CohortStatus
      */
     COHORT_STATUS_KEY = 64,
     /**
-     * A file could not be read or written.
+     * A file could not be read or written, or the database is missing or not Cohort's.
      */
     COHORT_STATUS_IO = 65,
+    /**
+     * The database server could not be reached, refused the login, or the connection was
+     * lost before the commit (the server rolled the change back: nothing was changed).
+     */
+    COHORT_STATUS_UNAVAILABLE = 66,
+    /**
+     * The connection to the database server was lost while committing: the change may or may
+     * not have been made. Look before repeating it.
+     */
+    COHORT_STATUS_COMMIT_UNKNOWN = 67,
     /**
      * A bug in Cohort.
      */

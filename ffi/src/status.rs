@@ -95,8 +95,14 @@ pub enum CohortStatus {
     Config = 63,
     /// A signing key is missing or unusable.
     Key = 64,
-    /// A file could not be read or written.
+    /// A file could not be read or written, or the database is missing or not Cohort's.
     Io = 65,
+    /// The database server could not be reached, refused the login, or the connection was
+    /// lost before the commit (the server rolled the change back: nothing was changed).
+    Unavailable = 66,
+    /// The connection to the database server was lost while committing: the change may or may
+    /// not have been made. Look before repeating it.
+    CommitUnknown = 67,
     /// A bug in Cohort.
     Internal = 99,
 
@@ -159,6 +165,8 @@ impl CohortStatus {
         CohortStatus::Config,
         CohortStatus::Key,
         CohortStatus::Io,
+        CohortStatus::Unavailable,
+        CohortStatus::CommitUnknown,
         CohortStatus::Internal,
         CohortStatus::NullArgument,
         CohortStatus::InvalidUtf8,
@@ -243,6 +251,8 @@ impl CohortStatus {
             Config => c"config",
             Key => c"key",
             Io => c"io",
+            Unavailable => c"unavailable",
+            CommitUnknown => c"commit_unknown",
             Internal => c"internal",
             NullArgument => c"null_argument",
             InvalidUtf8 => c"invalid_utf8",
@@ -307,6 +317,8 @@ impl From<ErrorCode> for CohortStatus {
             E::Config => S::Config,
             E::Key => S::Key,
             E::Io => S::Io,
+            E::Unavailable => S::Unavailable,
+            E::CommitUnknown => S::CommitUnknown,
             E::Internal => S::Internal,
         }
     }

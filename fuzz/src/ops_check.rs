@@ -98,7 +98,7 @@ fn outcome<T>(r: &cohort_core::Result<T>) -> Expect {
 }
 
 fn engine(clock: &ManualClock) -> Engine {
-    let mut cfg = Config::new(":memory:", "/nonexistent", "k1");
+    let mut cfg = Config::new(std::path::Path::new(":memory:"), "/nonexistent", "k1");
     // The model has no clock-based send budget: lift the daily invite limits (tested elsewhere).
     cfg.max_invites_per_day = u32::MAX;
     cfg.max_invites_per_inviter_per_day = u32::MAX;

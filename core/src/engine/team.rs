@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::hooks::{events, Action};
 use crate::model::*;
 use crate::store::{self, AuditQuery, InviteRow};
-use rusqlite::Connection;
+use crate::store::Sql;
 
 /// The permission key that lets a member manage the account's users.
 pub const USERS_KEY: &str = "users";
@@ -86,7 +86,7 @@ impl Engine {
     /// The account, refusing unless `actor` is its owner or a member holding `users`.
     pub(super) fn require_manager(
         &self,
-        tx: &Connection,
+        tx: &dyn Sql,
         actor: &Email,
         account: &str,
     ) -> Result<Manager> {
@@ -116,7 +116,7 @@ impl Engine {
     /// which the same transaction writes for this send once it is allowed.
     pub(super) fn rate_limit(
         &self,
-        tx: &Connection,
+        tx: &dyn Sql,
         account: &str,
         inviter: &Email,
         now: i64,
@@ -218,7 +218,7 @@ impl Engine {
 
     /// One contact by id.
     pub fn contact(&self, id: i64) -> Result<Contact> {
-        store::contact_get(self.store().conn(), id)?.ok_or_else(|| Error::not_found("contact", id))
+        self.store().read(|c| store::contact_get(c, id))?.ok_or_else(|| Error::not_found("contact", id))
     }
 
     /// Adds a contact. `first_name` and `email` are required. The actor must be the owner or a
@@ -330,7 +330,7 @@ impl Engine {
 
     fn require_contacts_manager(
         &self,
-        tx: &Connection,
+        tx: &dyn Sql,
         actor: &Email,
         account: &str,
     ) -> Result<()> {
@@ -471,7 +471,7 @@ fn text(field: &'static str, v: &str, max: usize, required: bool) -> Result<Stri
 
 /// Applies input fields to a contact; returns it and the id of its linked login.
 fn apply_contact(
-    tx: &Connection,
+    tx: &dyn Sql,
     mut c: Contact,
     i: &ContactInput,
 ) -> Result<(Contact, Option<i64>)> {

@@ -7,7 +7,7 @@ use super::Event;
 use crate::error::Result;
 use crate::model::{Email, Invite, InviteStatus, Permissions, Role};
 use crate::store;
-use rusqlite::Connection;
+use crate::store::Sql;
 use serde_json::{json, Value as Json};
 
 /// Adds `event` and `time` to an event's data.
@@ -20,7 +20,7 @@ pub(crate) fn with_header(event: Event, now: i64, mut data: Json) -> Json {
 }
 
 /// `{ id, name, owner, member_count, pending_invites }`, or null for an unknown account.
-pub(crate) fn account(c: &Connection, id: &str, now: i64) -> Result<Json> {
+pub(crate) fn account(c: &dyn Sql, id: &str, now: i64) -> Result<Json> {
     Ok(match store::account_get(c, id)? {
         None => Json::Null,
         Some((a, _)) => json!({
@@ -35,7 +35,7 @@ pub(crate) fn account(c: &Connection, id: &str, now: i64) -> Result<Json> {
 
 /// `{ email, exists, name, two_factor, last_login, role, permissions }` of a person, with their
 /// role and permissions on `account` (null when not a member).
-pub(crate) fn person(c: &Connection, account: Option<&str>, email: &Email) -> Result<Json> {
+pub(crate) fn person(c: &dyn Sql, account: Option<&str>, email: &Email) -> Result<Json> {
     let user = store::user_by_email(c, email)?;
     let membership = match (&user, account) {
         (Some(u), Some(a)) => store::membership_get(c, a, u.id)?,
@@ -101,7 +101,7 @@ pub(crate) fn invite(i: &Invite) -> Json {
 }
 
 /// The data of an invite event: the invite's own fields at the top level, plus `invite`.
-pub(crate) fn about_invite(c: &Connection, i: &Invite, actor: Json, now: i64) -> Result<Json> {
+pub(crate) fn about_invite(c: &dyn Sql, i: &Invite, actor: Json, now: i64) -> Result<Json> {
     Ok(json!({
         "account": account(c, &i.account_id, now)?,
         "actor": actor,
@@ -116,13 +116,8 @@ pub(crate) fn about_invite(c: &Connection, i: &Invite, actor: Json, now: i64) ->
 }
 
 /// Pending invites whose expiry has passed, oldest first (what `expire_due` will close).
-pub(crate) fn due_invites(c: &Connection, now: i64) -> Result<Vec<Invite>> {
-    let ids: Vec<i64> = c
-        .prepare_cached(
-            "SELECT id FROM invites WHERE status = 'pending' AND expires_at <= ?1 ORDER BY id",
-        )?
-        .query_map([now], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+pub(crate) fn due_invites(c: &dyn Sql, now: i64) -> Result<Vec<Invite>> {
+    let ids = store::invites_due(c, now)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(row) = store::invite_get(c, id, now)? {

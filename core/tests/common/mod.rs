@@ -22,6 +22,14 @@ pub fn config_in(dir: &Path) -> Config {
     Config::new(dir.join("cohort.db"), keys, "k1")
 }
 
+/// The SQLite file of a test's config.
+pub fn sqlite_path(cfg: &Config) -> std::path::PathBuf {
+    cfg.database
+        .sqlite_path()
+        .expect("this test is about SQLite files")
+        .to_path_buf()
+}
+
 /// A fresh database with a manual clock at [`T0`] and one account owned by [`OWNER`].
 pub struct Fixture {
     pub dir: tempfile::TempDir,

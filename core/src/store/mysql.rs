@@ -1,0 +1,417 @@
+//! The MariaDB/MySQL backend (the `mysql` crate: pure Rust, synchronous).
+//!
+//! InnoDB tables in `utf8mb4` with the binary collation `utf8mb4_bin`, so that two emails or
+//! account ids that differ in any byte never compare equal. Commits are durable with InnoDB's
+//! defaults (`innodb_flush_log_at_trx_commit = 1`). Writes run in one transaction each; those
+//! that read an account's state first lock its row ([`super::queries::lock_account`]).
+
+use super::server::{self, Lost};
+use super::sql::{Arg, Backend, Cell, Row, Sql};
+use super::{OpenMode, OpenOptions};
+use crate::config::{ServerUrl, TlsMode};
+use crate::error::{Error, Result};
+use mysql::prelude::Queryable;
+use std::cell::RefCell;
+
+/// The schema, version 3 (the version SQLite reached when server databases arrived).
+const SCHEMA_V3: &[&str] = &[
+    "CREATE TABLE users (
+        id          BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        email       VARCHAR(254) NOT NULL,
+        name        TEXT         NOT NULL,
+        two_factor  BIGINT       NOT NULL DEFAULT 0,
+        created_at  BIGINT       NOT NULL,
+        last_login  BIGINT,
+        UNIQUE KEY users_email (email)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    "CREATE TABLE accounts (
+        id          VARCHAR(128) NOT NULL PRIMARY KEY,
+        name        TEXT         NOT NULL,
+        owner_id    BIGINT       NOT NULL,
+        created_at  BIGINT       NOT NULL,
+        FOREIGN KEY (owner_id) REFERENCES users (id)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    "CREATE TABLE memberships (
+        account_id  VARCHAR(128) NOT NULL,
+        user_id     BIGINT       NOT NULL,
+        role        VARCHAR(16)  NOT NULL CHECK (role IN ('owner', 'member')),
+        perm_all    BIGINT       NOT NULL,
+        perms       TEXT         NOT NULL,
+        invited_by  BIGINT,
+        joined_at   BIGINT       NOT NULL,
+        notify      TEXT,
+        PRIMARY KEY (account_id, user_id),
+        KEY memberships_by_user (user_id),
+        FOREIGN KEY (account_id) REFERENCES accounts (id),
+        FOREIGN KEY (user_id) REFERENCES users (id),
+        FOREIGN KEY (invited_by) REFERENCES users (id)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    "CREATE TABLE invites (
+        id           BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        account_id   VARCHAR(128) NOT NULL,
+        email        VARCHAR(254) NOT NULL,
+        perm_all     BIGINT       NOT NULL,
+        perms        TEXT         NOT NULL,
+        invited_by   BIGINT       NOT NULL,
+        created_at   BIGINT       NOT NULL,
+        expires_at   BIGINT       NOT NULL,
+        status       VARCHAR(16)  NOT NULL CHECK (status IN ('pending', 'accepted', 'cancelled', 'declined', 'expired')),
+        times_sent   BIGINT       NOT NULL,
+        last_sent_at BIGINT       NOT NULL,
+        accepted_by  BIGINT,
+        closed_at    BIGINT,
+        token_hash   VARBINARY(64) NOT NULL,
+        KEY invites_by_account (account_id, status),
+        KEY invites_by_status (status, expires_at),
+        FOREIGN KEY (account_id) REFERENCES accounts (id),
+        FOREIGN KEY (invited_by) REFERENCES users (id),
+        FOREIGN KEY (accepted_by) REFERENCES users (id)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    "CREATE TABLE audit (
+        id          BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        at          BIGINT       NOT NULL,
+        actor       VARCHAR(254) NOT NULL,
+        account_id  VARCHAR(128),
+        action      VARCHAR(64)  NOT NULL,
+        target      VARCHAR(254),
+        old_value   TEXT,
+        new_value   TEXT,
+        KEY audit_by_account (account_id, at, action),
+        KEY audit_by_actor (actor, at, action),
+        KEY audit_by_target (target, at)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    "CREATE TABLE contacts (
+        id          BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        account_id  VARCHAR(128) NOT NULL,
+        first_name  TEXT         NOT NULL,
+        last_name   TEXT         NOT NULL,
+        email       TEXT         NOT NULL,
+        phone       TEXT         NOT NULL,
+        company     TEXT         NOT NULL,
+        user_id     BIGINT,
+        notify      TEXT         NOT NULL,
+        created_at  BIGINT       NOT NULL,
+        updated_at  BIGINT       NOT NULL,
+        KEY contacts_by_account (account_id),
+        FOREIGN KEY (account_id) REFERENCES accounts (id),
+        FOREIGN KEY (user_id) REFERENCES users (id)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    "CREATE TABLE cohort_schema (version BIGINT NOT NULL) ENGINE=InnoDB",
+    "INSERT INTO cohort_schema (version) VALUES (3)",
+];
+
+/// A connection to a MariaDB/MySQL database.
+pub struct MysqlStore {
+    url: ServerUrl,
+    opts: OpenOptions,
+    conn: Option<mysql::Conn>,
+}
+
+fn lost(e: &mysql::Error) -> bool {
+    match e {
+        mysql::Error::IoError(_) => true,
+        mysql::Error::DriverError(d) => matches!(
+            d,
+            mysql::DriverError::ConnectTimeout
+                | mysql::DriverError::CouldNotConnect(_)
+                | mysql::DriverError::PacketOutOfSync
+                | mysql::DriverError::Timeout
+        ),
+        // 1927: connection killed; 1053: server shutdown in progress; 4031: idle disconnect.
+        mysql::Error::MySqlError(m) => matches!(m.code, 1927 | 1053 | 4031),
+        _ => false,
+    }
+}
+
+/// Maps a driver error; `Lost` marks the ones that mean the connection is gone.
+fn map(url: &ServerUrl, e: mysql::Error) -> Lost {
+    if lost(&e) {
+        return Lost::Connection(format!("{e}"));
+    }
+    Lost::No(match &e {
+        mysql::Error::MySqlError(m) => match m.code {
+            // Lock wait timeout, deadlock.
+            1205 | 1213 => Error::Busy,
+            1049 => Error::Io {
+                path: url.to_string(),
+                message: format!(
+                    "the server has no database {:?}; create it with `cohort init` (or \
+                     cohort_engine_create / Engine::create), or check the `database` setting",
+                    url.database
+                ),
+            },
+            1045 | 1044 | 1698 => Error::Unavailable {
+                server: server::address(url),
+                message: format!("the server refused the login of {:?}: {}", url.user, m.message),
+            },
+            _ => Error::Storage(format!("{} (MySQL error {})", m.message, m.code)),
+        },
+        _ => Error::Storage(e.to_string()),
+    })
+}
+
+impl MysqlStore {
+    pub fn open(url: &ServerUrl, opts: &OpenOptions) -> Result<MysqlStore> {
+        let mut store = MysqlStore {
+            url: url.clone(),
+            opts: *opts,
+            conn: None,
+        };
+        if opts.mode == OpenMode::Create {
+            let mut c = store.connect(None)?;
+            c.query_drop(format!(
+                "CREATE DATABASE IF NOT EXISTS `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+                url.database
+            ))
+            .map_err(|e| map(url, e).into_error(url))?;
+        }
+        store.conn = Some(store.connect(Some(&url.database))?);
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn connect(&self, db: Option<&str>) -> Result<mysql::Conn> {
+        let u = &self.url;
+        let lock_wait_s = self.opts.busy_timeout_ms.div_ceil(1000).max(1);
+        let mut b = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some(u.host.clone()))
+            .tcp_port(u.port)
+            .user(Some(u.user.clone()))
+            .pass(u.password()?)
+            .db_name(db.map(str::to_string))
+            .prefer_socket(false)
+            .tcp_nodelay(true)
+            .stmt_cache_size(128)
+            .tcp_connect_timeout(Some(std::time::Duration::from_secs(10)))
+            .init(vec![
+                // Strict mode: a value that does not fit is an error, never silently cut.
+                "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'".to_string(),
+                format!("SET SESSION innodb_lock_wait_timeout = {lock_wait_s}"),
+                "SET NAMES utf8mb4 COLLATE utf8mb4_bin".to_string(),
+            ]);
+        if u.tls == TlsMode::Require {
+            let mut ssl = mysql::SslOpts::default();
+            if let Some(ca) = &u.ca_file {
+                ssl = ssl.with_root_cert_path(Some(ca.clone()));
+            }
+            b = b.ssl_opts(Some(ssl));
+        }
+        mysql::Conn::new(b).map_err(|e| match map(u, e) {
+            Lost::Connection(m) => Error::Unavailable {
+                server: server::address(u),
+                message: m,
+            },
+            Lost::No(e) => e,
+        })
+    }
+
+    fn conn(&mut self) -> Result<&mut mysql::Conn> {
+        if self.conn.is_none() {
+            self.conn = Some(self.connect(Some(&self.url.database))?);
+        }
+        self.conn
+            .as_mut()
+            .ok_or_else(|| Error::Internal("no connection".into()))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let url = self.url.clone();
+        let mode = self.opts.mode;
+        let c = self.conn()?;
+        let m = |e| map(&url, e).into_error(&url);
+        // One migrator at a time across every process and node.
+        let got: Option<i64> = c
+            .query_first("SELECT GET_LOCK('cohort_schema', 30)")
+            .map_err(m)?
+            .flatten();
+        if got != Some(1) {
+            return Err(Error::Busy);
+        }
+        let out = (|| {
+            let tables: Vec<String> = c
+                .query(
+                    "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+                     WHERE table_schema = DATABASE()",
+                )
+                .map_err(m)?;
+            let found = if tables.iter().any(|t| t == "cohort_schema") {
+                c.query_first::<i64, _>("SELECT MAX(version) FROM cohort_schema")
+                    .map_err(m)?
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            server::check_version(&url, found, &tables, mode)?;
+            if found == 0 {
+                for stmt in SCHEMA_V3 {
+                    c.query_drop(*stmt).map_err(m)?;
+                }
+            }
+            Ok(())
+        })();
+        let _ = c.query_drop("DO RELEASE_LOCK('cohort_schema')");
+        out
+    }
+
+    /// Runs `f` in a transaction (`read_only`: a consistent snapshot that writes nothing).
+    pub fn transact<T>(&mut self, read_only: bool, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
+        let url = self.url.clone();
+        let begin = if read_only {
+            "START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT"
+        } else {
+            "START TRANSACTION"
+        };
+        // A connection that died while idle is replaced once; nothing has run yet.
+        let mut retried = false;
+        loop {
+            let conn = self.conn()?;
+            match conn.query_drop(begin) {
+                Ok(_) => break,
+                Err(e) => match map(&url, e) {
+                    Lost::Connection(m) if !retried => {
+                        log::debug!("cohort: reconnecting to {}: {m}", server::address(&url));
+                        self.conn = None;
+                        retried = true;
+                    }
+                    other => {
+                        self.conn = None;
+                        return Err(other.into_error(&url));
+                    }
+                },
+            }
+        }
+        let conn = self.conn()?;
+        let tx = MyTx {
+            conn: RefCell::new(conn),
+            url: &url,
+            lost: RefCell::new(false),
+        };
+        let out = f(&tx);
+        let was_lost = *tx.lost.borrow();
+        drop(tx);
+        if was_lost {
+            self.conn = None;
+            return Err(out.err().unwrap_or_else(|| server::lost_mid(&url)));
+        }
+        let conn = self.conn()?;
+        match out {
+            Ok(v) => match conn.query_drop("COMMIT") {
+                Ok(()) => Ok(v),
+                Err(e) => match map(&url, e) {
+                    Lost::Connection(m) => {
+                        self.conn = None;
+                        Err(server::commit_unknown(&url, &m))
+                    }
+                    Lost::No(e) => {
+                        let _ = conn.query_drop("ROLLBACK");
+                        Err(e)
+                    }
+                },
+            },
+            Err(e) => {
+                if conn.query_drop("ROLLBACK").is_err() {
+                    self.conn = None;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `f` outside a transaction (single statements); replayed once on a new connection
+    /// when the old one turns out to be gone, which is safe for reads.
+    pub fn single<T>(&mut self, f: impl Fn(&dyn Sql) -> Result<T>) -> Result<T> {
+        let url = self.url.clone();
+        for attempt in 0..2 {
+            let conn = self.conn()?;
+            let tx = MyTx {
+                conn: RefCell::new(conn),
+                url: &url,
+                lost: RefCell::new(false),
+            };
+            let out = f(&tx);
+            let was_lost = *tx.lost.borrow();
+            drop(tx);
+            if !was_lost {
+                return out;
+            }
+            self.conn = None;
+            if attempt == 1 {
+                return out;
+            }
+        }
+        Err(server::lost_mid(&url))
+    }
+}
+
+struct MyTx<'a> {
+    conn: RefCell<&'a mut mysql::Conn>,
+    url: &'a ServerUrl,
+    lost: RefCell<bool>,
+}
+
+fn value(a: &Arg<'_>) -> mysql::Value {
+    match *a {
+        Arg::Int(v) => mysql::Value::Int(v),
+        Arg::Text(s) => mysql::Value::Bytes(s.as_bytes().to_vec()),
+        Arg::Bytes(b) => mysql::Value::Bytes(b.to_vec()),
+        Arg::Null => mysql::Value::NULL,
+    }
+}
+
+fn params(args: &[Arg<'_>]) -> mysql::Params {
+    if args.is_empty() {
+        mysql::Params::Empty
+    } else {
+        mysql::Params::Positional(args.iter().map(value).collect())
+    }
+}
+
+fn cell(v: mysql::Value) -> Cell {
+    match v {
+        mysql::Value::NULL => Cell::Null,
+        mysql::Value::Int(i) => Cell::Int(i),
+        mysql::Value::UInt(u) => Cell::Int(i64::try_from(u).unwrap_or(i64::MAX)),
+        mysql::Value::Bytes(b) => Cell::Bytes(b),
+        other => Cell::Text(other.as_sql(true)),
+    }
+}
+
+impl MyTx<'_> {
+    fn fail(&self, e: mysql::Error) -> Error {
+        let l = map(self.url, e);
+        if matches!(l, Lost::Connection(_)) {
+            *self.lost.borrow_mut() = true;
+        }
+        l.into_error(self.url)
+    }
+}
+
+impl Sql for MyTx<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Mysql
+    }
+
+    fn exec(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        let mut c = self.conn.borrow_mut();
+        let r = c.exec_iter(sql, params(args)).map_err(|e| self.fail(e))?;
+        Ok(r.affected_rows())
+    }
+
+    fn insert(&self, sql: &str, args: &[Arg<'_>]) -> Result<i64> {
+        let mut c = self.conn.borrow_mut();
+        let r = c.exec_iter(sql, params(args)).map_err(|e| self.fail(e))?;
+        let id = r
+            .last_insert_id()
+            .ok_or_else(|| Error::Internal("INSERT returned no id".into()))?;
+        i64::try_from(id).map_err(|_| Error::Internal("id out of range".into()))
+    }
+
+    fn rows(&self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>> {
+        let mut c = self.conn.borrow_mut();
+        let rows: Vec<mysql::Row> = c.exec(sql, params(args)).map_err(|e| self.fail(e))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Row(r.unwrap().into_iter().map(cell).collect()))
+            .collect())
+    }
+}
