@@ -226,28 +226,31 @@ fn populate(path: &Path, accounts: usize) {
         .unwrap()
         .execute_batch("PRAGMA cache_size = -200000")
         .unwrap();
-    store.write(|tx| {
-    for a in 0..accounts {
-        let acct = account_id(a);
-        let mut ids = Vec::with_capacity(PER_ACCOUNT);
-        for i in 0..PER_ACCOUNT {
-            let email = Email::parse(&user_email(a, i)).unwrap();
-            let u = store::user_insert(tx, &email, &format!("User {i}"), i % 4 == 1, T0).unwrap();
-            ids.push(u.id);
-        }
-        store::account_insert(tx, &acct, &format!("Account {a}"), ids[0], T0).unwrap();
-        for (i, id) in ids.iter().enumerate() {
-            let (role, perms, by) = if i == 0 {
-                (Role::Owner, Permissions::All, None)
-            } else {
-                (Role::Member, member_perms(i), Some(ids[0]))
-            };
-            store::membership_insert(tx, &acct, *id, role, &perms, by, T0 + i as i64).unwrap();
-        }
-    }
-    Ok(())
-    })
-    .unwrap();
+    store
+        .write(|tx| {
+            for a in 0..accounts {
+                let acct = account_id(a);
+                let mut ids = Vec::with_capacity(PER_ACCOUNT);
+                for i in 0..PER_ACCOUNT {
+                    let email = Email::parse(&user_email(a, i)).unwrap();
+                    let u = store::user_insert(tx, &email, &format!("User {i}"), i % 4 == 1, T0)
+                        .unwrap();
+                    ids.push(u.id);
+                }
+                store::account_insert(tx, &acct, &format!("Account {a}"), ids[0], T0).unwrap();
+                for (i, id) in ids.iter().enumerate() {
+                    let (role, perms, by) = if i == 0 {
+                        (Role::Owner, Permissions::All, None)
+                    } else {
+                        (Role::Member, member_perms(i), Some(ids[0]))
+                    };
+                    store::membership_insert(tx, &acct, *id, role, &perms, by, T0 + i as i64)
+                        .unwrap();
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
     // No ANALYZE: Cohort never runs it, and with statistics (SQLite is built with STAT4) every
     // statement whose plan could depend on a bound value is prepared again on each call.
     store

@@ -791,7 +791,10 @@ mod tests {
     #[test]
     fn template_parses_with_defaults() {
         let c = parse(&template("k1")).unwrap();
-        assert_eq!(c.database, Database::Sqlite(PathBuf::from("/etc/cohort/cohort.db")));
+        assert_eq!(
+            c.database,
+            Database::Sqlite(PathBuf::from("/etc/cohort/cohort.db"))
+        );
         assert_eq!(c.invite_ttl, 7 * 86_400);
         assert!(c.bind_email);
         assert_eq!(c.synchronous, Synchronous::Full);

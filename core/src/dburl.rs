@@ -218,14 +218,13 @@ impl ServerUrl {
         if host.is_empty() {
             return Err(bad("the URL names no host"));
         }
-        let port = match port {
-            None => default_port,
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| bad(format!("port {:?} is not 1-65535", crate::error::clip(p))))?,
-        };
+        let port =
+            match port {
+                None => default_port,
+                Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                    bad(format!("port {:?} is not 1-65535", crate::error::clip(p)))
+                })?,
+            };
         let user = user.filter(|u| !u.is_empty()).ok_or_else(|| {
             bad("the URL names no user (mysql://USER@host/db, postgres://USER@host/db)")
         })?;
@@ -317,8 +316,22 @@ mod tests {
     fn parses_both_kinds_with_defaults() {
         let u = ServerUrl::parse("mysql://root@127.0.0.1:3307/cohort").unwrap();
         assert_eq!(
-            (u.kind, u.user.as_str(), u.host.as_str(), u.port, u.database.as_str(), u.tls),
-            (ServerKind::Mysql, "root", "127.0.0.1", 3307, "cohort", TlsMode::Disable)
+            (
+                u.kind,
+                u.user.as_str(),
+                u.host.as_str(),
+                u.port,
+                u.database.as_str(),
+                u.tls
+            ),
+            (
+                ServerKind::Mysql,
+                "root",
+                "127.0.0.1",
+                3307,
+                "cohort",
+                TlsMode::Disable
+            )
         );
         let u = ServerUrl::parse("postgres://panel@db.example.net/cohort").unwrap();
         assert_eq!((u.port, u.tls), (5432, TlsMode::Require));
@@ -342,7 +355,10 @@ mod tests {
             ("mysql://u@h:99999/db", "port"),
             ("mysql://u@h/db?sslmode=require", "unknown URL parameter"),
             ("postgres://u@h/db?sslmode=prefer", "require"),
-            ("postgres://u@h/db?sslmode=disable&sslrootcert=/ca.pem", "needs sslmode=require"),
+            (
+                "postgres://u@h/db?sslmode=disable&sslrootcert=/ca.pem",
+                "needs sslmode=require",
+            ),
             ("mysql://u@/db", "names no host"),
         ] {
             let e = ServerUrl::parse(url).unwrap_err().to_string();

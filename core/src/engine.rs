@@ -10,9 +10,9 @@ mod team;
 use crate::model::*;
 use crate::permissions::Catalogue;
 pub use crate::store::OpenMode;
+use crate::store::Sql;
 use crate::store::{self, AuditEntry, InviteRow, NewInvite, OpenOptions, Store};
 use crate::token::{self, Claims, Keyring, TokenReason};
-use crate::store::Sql;
 use std::sync::{Arc, Mutex, MutexGuard};
 pub use team::USERS_KEY;
 
@@ -223,83 +223,87 @@ impl Engine {
         let name = check_name("account name", name, false)?;
         let owner = Email::parse(owner_email)?;
         let now = self.now();
-        self.store().write(|tx| match store::account_get(tx, id)? {
-            Some((acct, _)) => {
-                if acct.owner != owner {
-                    return Err(Error::InvalidArgument {
-                        field: "owner",
-                        message: format!(
-                            "account {id} is owned by {}; use transfer to change the owner",
-                            acct.owner
-                        ),
-                    });
+        self.store().write(|tx| {
+            store::lock_account(tx, id)?;
+            match store::account_get(tx, id)? {
+                Some((acct, _)) => {
+                    if acct.owner != owner {
+                        return Err(Error::InvalidArgument {
+                            field: "owner",
+                            message: format!(
+                                "account {id} is owned by {}; use transfer to change the owner",
+                                acct.owner
+                            ),
+                        });
+                    }
+                    if acct.name != name {
+                        store::account_set_name(tx, id, &name)?;
+                        audit(
+                            tx,
+                            now,
+                            PANEL_ACTOR,
+                            Some(id),
+                            "account.rename",
+                            Some(id),
+                            Some(acct.name.clone()),
+                            Some(name.clone()),
+                        )?;
+                    }
+                    Ok(Account { name, ..acct })
                 }
-                if acct.name != name {
-                    store::account_set_name(tx, id, &name)?;
+                None => {
+                    let user = match store::user_by_email(tx, &owner)? {
+                        Some(u) => u,
+                        None => {
+                            let u = store::user_insert(tx, &owner, "", false, now)?;
+                            audit(
+                                tx,
+                                now,
+                                PANEL_ACTOR,
+                                None,
+                                "user.create",
+                                Some(owner.as_str()),
+                                None,
+                                None,
+                            )?;
+                            u
+                        }
+                    };
+                    store::account_insert(tx, id, &name, user.id, now)?;
+                    store::membership_insert(
+                        tx,
+                        id,
+                        user.id,
+                        Role::Owner,
+                        &Permissions::All,
+                        None,
+                        now,
+                    )?;
                     audit(
                         tx,
                         now,
                         PANEL_ACTOR,
                         Some(id),
-                        "account.rename",
-                        Some(id),
-                        Some(acct.name.clone()),
+                        "account.create",
+                        Some(owner.as_str()),
+                        None,
                         Some(name.clone()),
                     )?;
+                    Ok(Account {
+                        id: id.to_string(),
+                        name,
+                        owner,
+                        created_at: now,
+                    })
                 }
-                Ok(Account { name, ..acct })
-            }
-            None => {
-                let user = match store::user_by_email(tx, &owner)? {
-                    Some(u) => u,
-                    None => {
-                        let u = store::user_insert(tx, &owner, "", false, now)?;
-                        audit(
-                            tx,
-                            now,
-                            PANEL_ACTOR,
-                            None,
-                            "user.create",
-                            Some(owner.as_str()),
-                            None,
-                            None,
-                        )?;
-                        u
-                    }
-                };
-                store::account_insert(tx, id, &name, user.id, now)?;
-                store::membership_insert(
-                    tx,
-                    id,
-                    user.id,
-                    Role::Owner,
-                    &Permissions::All,
-                    None,
-                    now,
-                )?;
-                audit(
-                    tx,
-                    now,
-                    PANEL_ACTOR,
-                    Some(id),
-                    "account.create",
-                    Some(owner.as_str()),
-                    None,
-                    Some(name.clone()),
-                )?;
-                Ok(Account {
-                    id: id.to_string(),
-                    name,
-                    owner,
-                    created_at: now,
-                })
             }
         })
     }
 
     /// The account with this id.
     pub fn account(&self, id: &str) -> Result<Account> {
-        self.store().read(|c| store::account_get(c, id))?
+        self.store()
+            .read(|c| store::account_get(c, id))?
             .map(|(a, _)| a)
             .ok_or_else(|| Error::not_found("account", id))
     }
@@ -314,8 +318,9 @@ impl Engine {
         let email = Email::parse(email)?;
         let name = name.map(|n| check_name("user name", n, true)).transpose()?;
         let now = self.now();
-        self.store()
-            .write(|tx| match store::user_by_email(tx, &email)? {
+        self.store().write(|tx| {
+            store::lock_user(tx, &email)?;
+            match store::user_by_email(tx, &email)? {
                 None => {
                     let u = store::user_insert(
                         tx,
@@ -359,13 +364,15 @@ impl Engine {
                     }
                     Ok(u)
                 }
-            })
+            }
+        })
     }
 
     /// The login with this email.
     pub fn user(&self, email: &str) -> Result<User> {
         let email = Email::parse(email)?;
-        self.store().read(|c| store::user_by_email(c, &email))?
+        self.store()
+            .read(|c| store::user_by_email(c, &email))?
             .ok_or_else(|| Error::not_found("user", email))
     }
 
@@ -379,6 +386,7 @@ impl Engine {
             Ok(serde_json::json!({"account": null, "actor": me, "user": me, "email": email.as_str()}))
         })?;
         let user = self.store().write(|tx| {
+            store::lock_user(tx, &email)?;
             let mut u = store::user_by_email(tx, &email)?
                 .ok_or_else(|| Error::not_found("user", &email))?;
             let old = u.last_login;
@@ -430,6 +438,7 @@ impl Engine {
         let hash = token::nonce_hash(&nonce);
         let max_pending = self.cfg.max_pending_invites;
         let (invite, acct) = self.store().write(|tx| {
+            store::lock_account(tx, account)?;
             let manager = self.require_manager(tx, &actor, account)?;
             manager.may_grant(permissions)?;
             if store::membership_by_email(tx, account, email.as_str())?.is_some() {
@@ -574,7 +583,8 @@ impl Engine {
     /// One invite by id.
     pub fn invite_by_id(&self, id: i64) -> Result<Invite> {
         let now = self.now();
-        self.store().read(|c| store::invite_get(c, id, now))?
+        self.store()
+            .read(|c| store::invite_get(c, id, now))?
             .map(|r| r.invite)
             .ok_or_else(|| Error::not_found("invite", id))
     }
@@ -603,6 +613,7 @@ impl Engine {
         let nonce = token::random_nonce()?;
         let hash = token::nonce_hash(&nonce);
         let (invite, acct) = self.store().write(|tx| {
+            store::lock_invite_account(tx, invite_id)?;
             let row = store::invite_get(tx, invite_id, now)?
                 .ok_or_else(|| Error::not_found("invite", invite_id))?;
             let manager = self.require_manager(tx, &actor, &row.invite.account_id)?;
@@ -675,6 +686,7 @@ impl Engine {
             )
         })?;
         let cancelled = self.store().write(|tx| {
+            store::lock_invite_account(tx, invite_id)?;
             let row = store::invite_get(tx, invite_id, now)?
                 .ok_or_else(|| Error::not_found("invite", invite_id))?;
             self.require_manager(tx, &actor, &row.invite.account_id)?
@@ -738,13 +750,26 @@ impl Engine {
         })
     }
 
+    /// Locks the account of the invite a genuine link names, before the write that uses the
+    /// link reads the invite (see [`store::lock_account`]). A link that does not verify locks
+    /// nothing: judging it refuses it next.
+    fn lock_link(&self, tx: &dyn Sql, token_or_link: &str) -> Result<()> {
+        if tx.backend() == store::Backend::Sqlite {
+            return Ok(());
+        }
+        let Ok(t) = token::extract_token(token_or_link) else {
+            return Ok(());
+        };
+        if let Ok(claims) = self.keyring.verify_signature(t) {
+            if let Ok(id) = i64::try_from(claims.invite_id) {
+                store::lock_invite_account(tx, id)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The claims and invite row of a token that can be used now, or why it cannot.
-    fn resolve(
-        &self,
-        c: &dyn Sql,
-        token_or_link: &str,
-        now: i64,
-    ) -> Result<(Claims, InviteRow)> {
+    fn resolve(&self, c: &dyn Sql, token_or_link: &str, now: i64) -> Result<(Claims, InviteRow)> {
         let Judgement {
             claims,
             row,
@@ -889,6 +914,7 @@ impl Engine {
         })?;
         let mut accepted = None;
         let member = self.store().write(|tx| {
+            self.lock_link(tx, token_or_link)?;
             let (claims, row) = self.resolve(tx, token_or_link, now)?;
             self.check_bound(&row, &email)?;
             let user = store::user_by_email(tx, &email)?
@@ -917,6 +943,7 @@ impl Engine {
         })?;
         let mut accepted = None;
         let member = self.store().write(|tx| {
+            self.lock_link(tx, token_or_link)?;
             let (claims, row) = self.resolve(tx, token_or_link, now)?;
             if self.cfg.bind_email && email != row.invite.email {
                 return Err(Error::EmailMismatch {
@@ -1025,6 +1052,7 @@ impl Engine {
             events::about_invite(tx, &row.invite, me, now)
         })?;
         let declined = self.store().write(|tx| {
+            self.lock_link(tx, token_or_link)?;
             let (_, row) = self.resolve(tx, token_or_link, now)?;
             let inv = row.invite;
             if !store::invite_close(tx, inv.id, InviteStatus::Declined, now, None, None)? {
@@ -1130,6 +1158,7 @@ impl Engine {
             Ok(ev)
         })?;
         let member = self.store().write(|tx| {
+            store::lock_account(tx, account)?;
             let manager = self.require_manager(tx, &actor, account)?;
             let (user, role, old) = require_member(tx, account, &email)?;
             manager.may_change(&email, role, &old, Some(permissions))?;
@@ -1186,6 +1215,7 @@ impl Engine {
         })?;
         let mut removed = None;
         self.store().write(|tx| {
+            store::lock_account(tx, account)?;
             let manager = self.require_manager(tx, &actor, account)?;
             let (user, role, old) = require_member(tx, account, &email)?;
             manager.may_change(&email, role, &old, None)?;
@@ -1242,6 +1272,7 @@ impl Engine {
             member_event(tx, account, &actor, &email, now)
         })?;
         let acct = self.store().write(|tx| {
+            store::lock_account(tx, account)?;
             let (acct, owner_id) = self.require_owner(tx, &actor, account)?;
             let (user, role, _) = require_member(tx, account, &email)?;
             if role == Role::Owner {
@@ -1322,12 +1353,7 @@ impl Engine {
     }
 
     /// The account, refusing unless `actor` is its owner.
-    fn require_owner(
-        &self,
-        tx: &dyn Sql,
-        actor: &Email,
-        account: &str,
-    ) -> Result<(Account, i64)> {
+    fn require_owner(&self, tx: &dyn Sql, actor: &Email, account: &str) -> Result<(Account, i64)> {
         let (acct, owner_id) =
             store::account_get(tx, account)?.ok_or_else(|| Error::not_found("account", account))?;
         if &acct.owner != actor {
@@ -1346,11 +1372,7 @@ fn require_account(tx: &dyn Sql, account: &str) -> Result<Account> {
         .ok_or_else(|| Error::not_found("account", account))
 }
 
-fn require_member(
-    tx: &dyn Sql,
-    account: &str,
-    email: &Email,
-) -> Result<(User, Role, Permissions)> {
+fn require_member(tx: &dyn Sql, account: &str, email: &Email) -> Result<(User, Role, Permissions)> {
     require_account(tx, account)?;
     let user = store::user_by_email(tx, email)?.ok_or_else(|| Error::not_found("user", email))?;
     let (role, perms) =

@@ -1,6 +1,9 @@
 //! `check` answers from a memo; these tests prove it never serves an answer that a commit by
 //! another connection or another process has made stale.
 
+#[path = "common/db.rs"]
+mod db;
+
 use cohort_core::config::create_key_file;
 use cohort_core::{Config, Engine, Permissions};
 use std::path::Path;
@@ -11,7 +14,7 @@ const OWNER: &str = "owner@acme.example";
 const MEMBER: &str = "member@acme.example";
 
 fn config(dir: &Path) -> Config {
-    Config::new(dir.join("cohort.db"), dir.join("keys"), "k1")
+    Config::new(db::database_for(dir, "cohort.db"), dir.join("keys"), "k1")
 }
 
 fn setup(dir: &Path) -> Engine {

@@ -297,7 +297,7 @@ fn child(dir: &Path) {
     let role = std::env::var(CHILD_ROLE).unwrap();
     let index = std::env::var(CHILD_INDEX).unwrap();
     let count: usize = std::env::var(CHILD_COUNT).unwrap().parse().unwrap();
-    let mut cfg = Config::new(dir.join("cohort.db"), dir.join("keys"), "k1");
+    let mut cfg = Config::new(database_for(dir, "cohort.db"), dir.join("keys"), "k1");
     cfg.max_invites_per_day = 100_000;
     cfg.max_invites_per_inviter_per_day = 100_000;
     let engine = Engine::open_with_clock(cfg, Arc::new(ManualClock::new(T0))).unwrap();

@@ -629,7 +629,11 @@ fn the_hooks_directory_must_exist() {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys");
     cohort_core::config::create_key_file(&keys, "k1").unwrap();
-    let mut cfg = cohort_core::Config::new(dir.path().join("c.db"), keys, "k1");
+    let mut cfg = cohort_core::Config::new(
+        hooks_support::db::database_for(dir.path(), "c.db"),
+        keys,
+        "k1",
+    );
     cfg.hooks = Some(hooks_config(&dir.path().join("missing")));
     let err = Engine::open(cfg).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Config);

@@ -352,7 +352,11 @@ fn a_log_file_that_cannot_be_opened_fails_the_engine_open() {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys");
     cohort_core::config::create_key_file(&keys, "k1").unwrap();
-    let mut cfg = Config::new(dir.path().join("c.db"), keys, "k1");
+    let mut cfg = Config::new(
+        hooks_support::db::database_for(dir.path(), "c.db"),
+        keys,
+        "k1",
+    );
     cfg.hooks = Some(hooks_config(scripts.path()));
     cfg.log = Some(file_log(
         &dir.path().join("missing/dir/hooks.log"),

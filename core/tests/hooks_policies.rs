@@ -307,7 +307,11 @@ fn no_all_permissions_for_an_outside_login_accepting() {
     let dir = tempfile::tempdir().unwrap();
     let keys_dir = dir.path().join("keys");
     cohort_core::config::create_key_file(&keys_dir, "k1").unwrap();
-    let mut cfg = cohort_core::Config::new(dir.path().join("x.db"), keys_dir, "k1");
+    let mut cfg = cohort_core::Config::new(
+        hooks_support::db::database_for(dir.path(), "x.db"),
+        keys_dir,
+        "k1",
+    );
     cfg.bind_email = false;
     cfg.hooks = h.engine.config().hooks.clone();
     let e =

@@ -6,8 +6,8 @@ use crate::clock::format_rfc3339;
 use crate::error::{Error, Result};
 use crate::hooks::{events, Action};
 use crate::model::*;
-use crate::store::{self, AuditQuery, InviteRow};
 use crate::store::Sql;
+use crate::store::{self, AuditQuery, InviteRow};
 
 /// The permission key that lets a member manage the account's users.
 pub const USERS_KEY: &str = "users";
@@ -178,6 +178,7 @@ impl Engine {
         })?;
         let mut removed = None;
         self.store().write(|tx| {
+            store::lock_account(tx, account)?;
             let (user, role, old) = require_member(tx, account, &email)?;
             if role == Role::Owner {
                 return Err(owner_refused());
@@ -218,7 +219,9 @@ impl Engine {
 
     /// One contact by id.
     pub fn contact(&self, id: i64) -> Result<Contact> {
-        self.store().read(|c| store::contact_get(c, id))?.ok_or_else(|| Error::not_found("contact", id))
+        self.store()
+            .read(|c| store::contact_get(c, id))?
+            .ok_or_else(|| Error::not_found("contact", id))
     }
 
     /// Adds a contact. `first_name` and `email` are required. The actor must be the owner or a
@@ -227,6 +230,7 @@ impl Engine {
         let actor = Email::parse(actor)?;
         let now = self.now();
         self.store().write(|tx| {
+            store::lock_account(tx, account)?;
             self.require_contacts_manager(tx, &actor, account)?;
             let blank = Contact {
                 id: 0,
@@ -273,6 +277,7 @@ impl Engine {
         let actor = Email::parse(actor)?;
         let now = self.now();
         self.store().write(|tx| {
+            store::lock_contact_account(tx, contact_id)?;
             let old = store::contact_get(tx, contact_id)?
                 .ok_or_else(|| Error::not_found("contact", contact_id))?;
             self.require_contacts_manager(tx, &actor, &old.account_id)?;
@@ -310,6 +315,7 @@ impl Engine {
         let actor = Email::parse(actor)?;
         let now = self.now();
         self.store().write(|tx| {
+            store::lock_contact_account(tx, contact_id)?;
             let old = store::contact_get(tx, contact_id)?
                 .ok_or_else(|| Error::not_found("contact", contact_id))?;
             self.require_contacts_manager(tx, &actor, &old.account_id)?;
@@ -328,12 +334,7 @@ impl Engine {
         })
     }
 
-    fn require_contacts_manager(
-        &self,
-        tx: &dyn Sql,
-        actor: &Email,
-        account: &str,
-    ) -> Result<()> {
+    fn require_contacts_manager(&self, tx: &dyn Sql, actor: &Email, account: &str) -> Result<()> {
         require_account(tx, account)?;
         let allowed = match store::user_by_email(tx, actor)? {
             Some(u) => match store::membership_get(tx, account, u.id)? {
@@ -367,6 +368,7 @@ impl Engine {
         kinds.dedup();
         let now = self.now();
         self.store().write(|tx| {
+            store::lock_account(tx, account)?;
             if actor != email {
                 self.require_manager(tx, &actor, account)?;
             }
@@ -470,11 +472,7 @@ fn text(field: &'static str, v: &str, max: usize, required: bool) -> Result<Stri
 }
 
 /// Applies input fields to a contact; returns it and the id of its linked login.
-fn apply_contact(
-    tx: &dyn Sql,
-    mut c: Contact,
-    i: &ContactInput,
-) -> Result<(Contact, Option<i64>)> {
+fn apply_contact(tx: &dyn Sql, mut c: Contact, i: &ContactInput) -> Result<(Contact, Option<i64>)> {
     if let Some(v) = &i.first_name {
         c.first_name = text("first_name", v, 100, true)?;
     }

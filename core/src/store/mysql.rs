@@ -2,8 +2,9 @@
 //!
 //! InnoDB tables in `utf8mb4` with the binary collation `utf8mb4_bin`, so that two emails or
 //! account ids that differ in any byte never compare equal. Commits are durable with InnoDB's
-//! defaults (`innodb_flush_log_at_trx_commit = 1`). Writes run in one transaction each; those
-//! that read an account's state first lock its row ([`super::queries::lock_account`]).
+//! defaults (`innodb_flush_log_at_trx_commit = 1`). Writes run in one READ COMMITTED
+//! transaction each, and those that read an account's state first lock its row
+//! ([`super::queries::lock_account`]); reads run in one REPEATABLE READ snapshot.
 
 use super::server::{self, Lost};
 use super::sql::{Arg, Backend, Cell, Row, Sql};
@@ -142,7 +143,10 @@ fn map(url: &ServerUrl, e: mysql::Error) -> Lost {
             },
             1045 | 1044 | 1698 => Error::Unavailable {
                 server: server::address(url),
-                message: format!("the server refused the login of {:?}: {}", url.user, m.message),
+                message: format!(
+                    "the server refused the login of {:?}: {}",
+                    url.user, m.message
+                ),
             },
             _ => Error::Storage(format!("{} (MySQL error {})", m.message, m.code)),
         },
@@ -187,6 +191,7 @@ impl MysqlStore {
                 // Strict mode: a value that does not fit is an error, never silently cut.
                 "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'".to_string(),
                 format!("SET SESSION innodb_lock_wait_timeout = {lock_wait_s}"),
+                "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED".to_string(),
                 "SET NAMES utf8mb4 COLLATE utf8mb4_bin".to_string(),
             ]);
         if u.tls == TlsMode::Require {
@@ -254,10 +259,17 @@ impl MysqlStore {
     }
 
     /// Runs `f` in a transaction (`read_only`: a consistent snapshot that writes nothing).
-    pub fn transact<T>(&mut self, read_only: bool, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
+    pub fn transact<T>(
+        &mut self,
+        read_only: bool,
+        f: impl FnOnce(&dyn Sql) -> Result<T>,
+    ) -> Result<T> {
         let url = self.url.clone();
+        // Writes at READ COMMITTED (the session's level): after the row lock a write takes
+        // first, every statement sees the latest commits. Reads take one snapshot.
         let begin = if read_only {
-            "START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT"
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
+             START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT"
         } else {
             "START TRANSACTION"
         };
@@ -366,12 +378,21 @@ fn params(args: &[Arg<'_>]) -> mysql::Params {
     }
 }
 
-fn cell(v: mysql::Value) -> Cell {
+/// MySQL's character set number for binary strings.
+const BINARY_CHARSET: u16 = 63;
+
+/// A value read, typed by its column: bytes of a text column are text (UTF-8 by `SET NAMES`),
+/// those of a binary column are bytes.
+fn cell(v: mysql::Value, col: &mysql::Column) -> Cell {
     match v {
         mysql::Value::NULL => Cell::Null,
         mysql::Value::Int(i) => Cell::Int(i),
         mysql::Value::UInt(u) => Cell::Int(i64::try_from(u).unwrap_or(i64::MAX)),
-        mysql::Value::Bytes(b) => Cell::Bytes(b),
+        mysql::Value::Bytes(b) if col.character_set() == BINARY_CHARSET => Cell::Bytes(b),
+        mysql::Value::Bytes(b) => match String::from_utf8(b) {
+            Ok(s) => Cell::Text(s),
+            Err(e) => Cell::Bytes(e.into_bytes()),
+        },
         other => Cell::Text(other.as_sql(true)),
     }
 }
@@ -411,7 +432,15 @@ impl Sql for MyTx<'_> {
         let rows: Vec<mysql::Row> = c.exec(sql, params(args)).map_err(|e| self.fail(e))?;
         Ok(rows
             .into_iter()
-            .map(|r| Row(r.unwrap().into_iter().map(cell).collect()))
+            .map(|r| {
+                let cols = r.columns();
+                Row(r
+                    .unwrap()
+                    .into_iter()
+                    .zip(cols.iter())
+                    .map(|(v, c)| cell(v, c))
+                    .collect())
+            })
             .collect())
     }
 }

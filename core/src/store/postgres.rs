@@ -246,7 +246,9 @@ impl PgStore {
             TlsMode::Disable => cfg.connect(postgres::NoTls),
             TlsMode::Require => {
                 cfg.ssl_mode(postgres::config::SslMode::Require);
-                cfg.connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(u)?))
+                cfg.connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(
+                    u,
+                )?))
             }
         };
         let client = client.map_err(|e| match map(u, e) {
@@ -430,7 +432,8 @@ impl ToSql for Arg<'_> {
 fn cell(r: &postgres::Row, i: usize) -> std::result::Result<Cell, postgres::Error> {
     let ty = r.columns()[i].type_();
     Ok(if *ty == Type::INT8 {
-        r.try_get::<_, Option<i64>>(i)?.map_or(Cell::Null, Cell::Int)
+        r.try_get::<_, Option<i64>>(i)?
+            .map_or(Cell::Null, Cell::Int)
     } else if *ty == Type::INT4 {
         r.try_get::<_, Option<i32>>(i)?
             .map_or(Cell::Null, |v| Cell::Int(v.into()))

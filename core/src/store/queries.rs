@@ -29,10 +29,35 @@ fn perms(r: &Row, all: usize) -> Result<Permissions> {
 /// a server several transactions run at once; every write that reads an account's state before
 /// changing it (pending invites, caps, rate limits, the owner) takes this row lock first, so
 /// that its reads and its writes form one step, as on SQLite. It must be the transaction's first
-/// statement: MySQL's snapshot then starts after the lock is granted.
+/// statement, or follow only reads of what never changes (the account of an invite): every
+/// statement after it then sees what the previous holder committed (writes run at READ
+/// COMMITTED on both servers).
 pub fn lock_account(c: &dyn Sql, account: &str) -> Result<()> {
     if c.backend() != Backend::Sqlite {
-        c.rows("SELECT id FROM accounts WHERE id = ? FOR UPDATE", args![account])?;
+        c.rows(
+            "SELECT id FROM accounts WHERE id = ? FOR UPDATE",
+            args![account],
+        )?;
+    }
+    Ok(())
+}
+
+/// [`lock_account`] on the account of invite `id` (nothing when there is no such invite).
+pub fn lock_invite_account(c: &dyn Sql, id: i64) -> Result<()> {
+    if c.backend() != Backend::Sqlite {
+        if let Some(r) = c.row("SELECT account_id FROM invites WHERE id = ?", args![id])? {
+            lock_account(c, &r.text(0)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// [`lock_account`] on the account of contact `id` (nothing when there is no such contact).
+pub fn lock_contact_account(c: &dyn Sql, id: i64) -> Result<()> {
+    if c.backend() != Backend::Sqlite {
+        if let Some(r) = c.row("SELECT account_id FROM contacts WHERE id = ?", args![id])? {
+            lock_account(c, &r.text(0)?)?;
+        }
     }
     Ok(())
 }
@@ -70,13 +95,7 @@ pub fn user_by_email(c: &dyn Sql, e: &Email) -> Result<Option<User>> {
     .transpose()
 }
 
-pub fn user_insert(
-    c: &dyn Sql,
-    e: &Email,
-    name: &str,
-    two_factor: bool,
-    now: i64,
-) -> Result<User> {
+pub fn user_insert(c: &dyn Sql, e: &Email, name: &str, two_factor: bool, now: i64) -> Result<User> {
     let id = c.insert(
         "INSERT INTO users (email, name, two_factor, created_at) VALUES (?, ?, ?, ?)",
         args![e.as_str(), name, two_factor, now],
@@ -342,12 +361,7 @@ pub fn invites_open(c: &dyn Sql, account: &str, now: i64) -> Result<Vec<Invite>>
 }
 
 /// The open (pending or expired) invite to `email` on `account`, if any.
-pub fn invite_open_for(
-    c: &dyn Sql,
-    account: &str,
-    e: &Email,
-    now: i64,
-) -> Result<Option<Invite>> {
+pub fn invite_open_for(c: &dyn Sql, account: &str, e: &Email, now: i64) -> Result<Option<Invite>> {
     c.row(
         invite_select!(
             "WHERE i.account_id = ? AND i.email = ? AND i.status IN ('pending', 'expired') ORDER BY i.id DESC LIMIT 1"
@@ -503,12 +517,7 @@ pub fn audit_insert(c: &dyn Sql, now: i64, e: &AuditEntry<'_>) -> Result<()> {
 }
 
 /// The latest `limit` entries of an account at or after `since`, oldest first.
-pub fn audit_list(
-    c: &dyn Sql,
-    account: &str,
-    since: i64,
-    limit: u32,
-) -> Result<Vec<AuditEvent>> {
+pub fn audit_list(c: &dyn Sql, account: &str, since: i64, limit: u32) -> Result<Vec<AuditEvent>> {
     audit_query(
         c,
         &AuditQuery {
@@ -565,10 +574,7 @@ pub fn audit_query(c: &dyn Sql, q: &AuditQuery) -> Result<Vec<AuditEvent>> {
             ),
             args![u, since, until, u, since, until, limit],
         )?,
-        (None, None) => c.rows(
-            sel!("at >= ? AND at <= ?"),
-            args![since, until, limit],
-        )?,
+        (None, None) => c.rows(sel!("at >= ? AND at <= ?"), args![since, until, limit])?,
     };
     rows.iter()
         .map(|r| {
@@ -720,15 +726,14 @@ pub fn membership_notify(
     account: &str,
     user_id: i64,
 ) -> Result<Option<Vec<NotifyKind>>> {
-    Ok(c
-        .row(
-            "SELECT notify FROM memberships WHERE account_id = ? AND user_id = ?",
-            args![account, user_id],
-        )?
-        .map(|r| r.opt_text(0))
-        .transpose()?
-        .flatten()
-        .map(|s| NotifyKind::parse_list(&s)))
+    Ok(c.row(
+        "SELECT notify FROM memberships WHERE account_id = ? AND user_id = ?",
+        args![account, user_id],
+    )?
+    .map(|r| r.opt_text(0))
+    .transpose()?
+    .flatten()
+    .map(|s| NotifyKind::parse_list(&s)))
 }
 
 pub fn membership_set_notify(

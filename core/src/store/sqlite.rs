@@ -475,7 +475,6 @@ fn table_count(c: &Connection) -> Result<i64> {
     )?)
 }
 
-
 /// A SQLite connection (or transaction) as the shared queries see it.
 pub(super) struct Lite<'a>(pub &'a Connection);
 

@@ -1,6 +1,10 @@
 //! Shared fixtures for the core's integration tests.
 #![allow(dead_code)]
 
+mod db;
+#[allow(unused_imports)]
+pub use db::{database_for, test_server};
+
 use cohort_core::config::create_key_file;
 use cohort_core::{Config, Engine, Error, ErrorCode, ManualClock, Permissions, TokenReason};
 use std::fmt::Debug;
@@ -19,7 +23,7 @@ pub const OWNER: &str = "owner@acme.example";
 pub fn config_in(dir: &Path) -> Config {
     let keys = dir.join("keys");
     create_key_file(&keys, "k1").expect("key file");
-    Config::new(dir.join("cohort.db"), keys, "k1")
+    Config::new(database_for(dir, "cohort.db"), keys, "k1")
 }
 
 /// The SQLite file of a test's config.

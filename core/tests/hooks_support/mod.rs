@@ -1,6 +1,9 @@
 //! Fixtures for the hook tests: script directories, configs, engines with hooks.
 #![allow(dead_code)]
 
+#[path = "../common/db.rs"]
+pub mod db;
+
 use cohort_core::config::create_key_file;
 use cohort_core::hooks::{self, HooksConfig, TestReport};
 use cohort_core::{Config, Engine, ManualClock};
@@ -75,7 +78,7 @@ impl HookedEngine {
         let dir = tempfile::tempdir().expect("tempdir");
         let keys = dir.path().join("keys");
         create_key_file(&keys, "k1").expect("key");
-        let mut cfg = Config::new(dir.path().join("cohort.db"), keys, "k1");
+        let mut cfg = Config::new(db::database_for(dir.path(), "cohort.db"), keys, "k1");
         cfg.hooks = Some(hooks_config(hooks_dir));
         tune(&mut cfg);
         let clock = ManualClock::new(T0);
