@@ -3,8 +3,6 @@
 //! The numbers returned by [`ErrorCode::number`] are part of the public contract (the C ABI
 //! returns them as status codes): they never change and are never reused.
 
-use crate::token::TokenReason;
-
 /// Stable, machine-readable error codes. The discriminant is the public number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -162,6 +160,79 @@ impl ErrorCode {
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Why a token is not (or no longer) valid. Each reason has its own stable error code.
+///
+/// It lives here, beside the codes it maps to, so that `error` depends on nothing else in the
+/// crate; `token` re-exports it as `token::TokenReason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenReason {
+    Empty,
+    TooLong,
+    NonAscii,
+    Malformed,
+    WrongVersion,
+    NonCanonical,
+    UnknownKey,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    UnknownInvite,
+    Superseded,
+    AlreadyUsed,
+    Cancelled,
+    Declined,
+    WrongAccount,
+}
+
+impl TokenReason {
+    /// The reason as used in test vectors and by the verifiers (e.g. `bad_signature`).
+    pub fn as_str(self) -> &'static str {
+        use TokenReason::*;
+        match self {
+            Empty => "empty",
+            TooLong => "too_long",
+            NonAscii => "non_ascii",
+            Malformed => "malformed",
+            WrongVersion => "wrong_version",
+            NonCanonical => "non_canonical",
+            UnknownKey => "unknown_key",
+            BadSignature => "bad_signature",
+            Expired => "expired",
+            NotYetValid => "not_yet_valid",
+            UnknownInvite => "unknown_invite",
+            Superseded => "superseded",
+            AlreadyUsed => "already_used",
+            Cancelled => "cancelled",
+            Declined => "declined",
+            WrongAccount => "wrong_account",
+        }
+    }
+
+    /// The stable error code of this reason (`token_<reason>`).
+    pub fn code(self) -> ErrorCode {
+        use TokenReason::*;
+        match self {
+            Empty => ErrorCode::TokenEmpty,
+            TooLong => ErrorCode::TokenTooLong,
+            NonAscii => ErrorCode::TokenNonAscii,
+            Malformed => ErrorCode::TokenMalformed,
+            WrongVersion => ErrorCode::TokenWrongVersion,
+            NonCanonical => ErrorCode::TokenNonCanonical,
+            UnknownKey => ErrorCode::TokenUnknownKey,
+            BadSignature => ErrorCode::TokenBadSignature,
+            Expired => ErrorCode::TokenExpired,
+            NotYetValid => ErrorCode::TokenNotYetValid,
+            UnknownInvite => ErrorCode::TokenUnknownInvite,
+            Superseded => ErrorCode::TokenSuperseded,
+            AlreadyUsed => ErrorCode::TokenAlreadyUsed,
+            Cancelled => ErrorCode::TokenCancelled,
+            Declined => ErrorCode::TokenDeclined,
+            WrongAccount => ErrorCode::TokenWrongAccount,
+        }
     }
 }
 

@@ -8,7 +8,8 @@
 //! Base64url is unpadded and canonical: any text that does not re-encode to itself is rejected.
 //! The token holds no personal data; the invited email stays in the database.
 
-use crate::error::{Error, ErrorCode, Result};
+pub use crate::error::TokenReason;
+use crate::error::{Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -39,75 +40,6 @@ pub const MAX_LIFETIME: i64 = 366 * 86_400;
 
 const FIXED_LEN: usize = 8 + 8 + 8 + 16;
 const MAC_B64_LEN: usize = 43;
-
-/// Why a token is not (or no longer) valid. Each reason has its own stable error code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenReason {
-    Empty,
-    TooLong,
-    NonAscii,
-    Malformed,
-    WrongVersion,
-    NonCanonical,
-    UnknownKey,
-    BadSignature,
-    Expired,
-    NotYetValid,
-    UnknownInvite,
-    Superseded,
-    AlreadyUsed,
-    Cancelled,
-    Declined,
-    WrongAccount,
-}
-
-impl TokenReason {
-    /// The reason as used in test vectors and by the verifiers (e.g. `bad_signature`).
-    pub fn as_str(self) -> &'static str {
-        use TokenReason::*;
-        match self {
-            Empty => "empty",
-            TooLong => "too_long",
-            NonAscii => "non_ascii",
-            Malformed => "malformed",
-            WrongVersion => "wrong_version",
-            NonCanonical => "non_canonical",
-            UnknownKey => "unknown_key",
-            BadSignature => "bad_signature",
-            Expired => "expired",
-            NotYetValid => "not_yet_valid",
-            UnknownInvite => "unknown_invite",
-            Superseded => "superseded",
-            AlreadyUsed => "already_used",
-            Cancelled => "cancelled",
-            Declined => "declined",
-            WrongAccount => "wrong_account",
-        }
-    }
-
-    pub fn code(self) -> ErrorCode {
-        use TokenReason::*;
-        match self {
-            Empty => ErrorCode::TokenEmpty,
-            TooLong => ErrorCode::TokenTooLong,
-            NonAscii => ErrorCode::TokenNonAscii,
-            Malformed => ErrorCode::TokenMalformed,
-            WrongVersion => ErrorCode::TokenWrongVersion,
-            NonCanonical => ErrorCode::TokenNonCanonical,
-            UnknownKey => ErrorCode::TokenUnknownKey,
-            BadSignature => ErrorCode::TokenBadSignature,
-            Expired => ErrorCode::TokenExpired,
-            NotYetValid => ErrorCode::TokenNotYetValid,
-            UnknownInvite => ErrorCode::TokenUnknownInvite,
-            Superseded => ErrorCode::TokenSuperseded,
-            AlreadyUsed => ErrorCode::TokenAlreadyUsed,
-            Cancelled => ErrorCode::TokenCancelled,
-            Declined => ErrorCode::TokenDeclined,
-            WrongAccount => ErrorCode::TokenWrongAccount,
-        }
-    }
-}
 
 /// What a token asserts, all of it covered by the MAC.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
