@@ -3,7 +3,7 @@
 
 use crate::output;
 use cohort_core::clock::format_rfc3339;
-use cohort_core::config::{create_key_file, Config};
+use cohort_core::config::{create_key_file, Config, Database};
 use cohort_core::{Clock, Engine, ManualClock, Permissions, Result, SystemClock};
 use std::sync::Arc;
 
@@ -39,7 +39,7 @@ fn table(engine: &Engine) -> Result<()> {
     Ok(())
 }
 
-pub fn run() -> Result<()> {
+pub fn run(database: Option<&str>) -> Result<()> {
     let now = SystemClock.now();
     let dir =
         TempDir(std::env::temp_dir().join(format!("cohort-demo-{}-{now}", std::process::id())));
@@ -48,10 +48,35 @@ pub fn run() -> Result<()> {
         message: e.to_string(),
     })?;
     create_key_file(&dir.0.join("keys"), "k1")?;
-    let cfg = Config::new(dir.0.join("cohort.db"), dir.0.join("keys"), "k1");
+    let db = match database {
+        None => Database::Sqlite(dir.0.join("cohort.db")),
+        Some(url) if Database::is_url(url) => Database::from_setting(url, &dir.0, None)?,
+        Some(other) => {
+            return Err(cohort_core::Error::InvalidArgument {
+                field: "--database",
+                message: format!(
+                    "{other:?} is not a server URL (mysql://… or postgres://…); without \
+                     --database the demo uses a SQLite file of its own"
+                ),
+            })
+        }
+    };
+    let cfg = Config::new(db.clone(), dir.0.join("keys"), "k1");
     let clock = ManualClock::new(now);
     let engine = Engine::create_with_clock(cfg, Arc::new(clock.clone()))?;
-    println!("Cohort demo: a fresh database in {}", dir.0.display());
+    if !engine.dump()?.is_empty() {
+        return Err(cohort_core::Error::InvalidArgument {
+            field: "--database",
+            message: format!(
+                "{} already holds Cohort data; the demo needs an empty database",
+                db.shown()
+            ),
+        });
+    }
+    match &db {
+        Database::Sqlite(_) => println!("Cohort demo: a fresh database in {}", dir.0.display()),
+        Database::Server(u) => println!("Cohort demo: a fresh database {u}"),
+    }
 
     step(
         1,

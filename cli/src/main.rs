@@ -16,6 +16,7 @@ macro_rules! println {
     };
 }
 
+mod db_cmd;
 mod demo;
 mod hooks_cmd;
 mod output;
@@ -53,6 +54,13 @@ enum Command {
     Init {
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// The database: a SQLite path (default cohort.db) or a server URL,
+        /// mysql://USER@HOST:PORT/DB or postgres://USER@HOST:PORT/DB (created when missing).
+        #[arg(long, value_name = "PATH_OR_URL")]
+        database: Option<String>,
+        /// Environment variable holding the server's password (written as database_password_env).
+        #[arg(long, value_name = "VAR", requires = "database")]
+        database_password_env: Option<String>,
     },
     /// Accounts of the panel.
     #[command(subcommand)]
@@ -191,7 +199,15 @@ enum Command {
     #[command(subcommand)]
     Keys(KeysCmd),
     /// Play the whole User Management story on a fresh database in a temporary directory.
-    Demo,
+    Demo {
+        /// Play it on a server instead: mysql://USER@HOST:PORT/DB or postgres://USER@HOST:PORT/DB
+        /// (the database is created when missing and must hold no Cohort data).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
+    /// The database: what it holds, and copying it to another backend.
+    #[command(subcommand)]
+    Db(db_cmd::DbCmd),
     /// Check a link's signature and expiry offline, as an integrator would (exit 0 valid, 1 not).
     VerifyLink(verify_cmd::VerifyLinkArgs),
 }
@@ -271,6 +287,8 @@ impl From<Error> for Failure {
             | ErrorCode::Io
             | ErrorCode::Storage
             | ErrorCode::Busy
+            | ErrorCode::Unavailable
+            | ErrorCode::CommitUnknown
             | ErrorCode::Internal => 2,
             // Everything else is the domain saying no: refused, not found, not allowed.
             _ => 1,
@@ -302,7 +320,7 @@ fn main() -> ExitCode {
     };
     stderr_log::init();
     let json = cli.json;
-    let demo_json = json && matches!(cli.command, Command::Demo);
+    let demo_json = json && matches!(cli.command, Command::Demo { .. });
     if demo_json {
         output::capture_start();
     }
@@ -417,8 +435,20 @@ fn run(cli: Cli) -> Outcome {
     let json = cli.json;
     let cfg_flag = cli.config;
     match cli.command {
-        Command::Init { dir } => init(&dir, json),
-        Command::Demo => demo::run().map(|_| 0).map_err(Failure::from),
+        Command::Init {
+            dir,
+            database,
+            database_password_env,
+        } => init(
+            &dir,
+            database.as_deref(),
+            database_password_env.as_deref(),
+            json,
+        ),
+        Command::Demo { database } => demo::run(database.as_deref())
+            .map(|_| 0)
+            .map_err(Failure::from),
+        Command::Db(d) => db_cmd::run(d, cfg_flag, json),
         Command::Hooks(h) => hooks_cmd::run(h, cfg_flag, json).map_err(Failure::from),
         Command::Keys(k) => keys(cfg_flag, k, json),
         Command::VerifyLink(args) => verify_cmd::run(args, cfg_flag, json),
@@ -762,7 +792,8 @@ fn operate(engine: &Engine, command: Command, json: bool) -> Outcome {
             }
         }
         Command::Init { .. }
-        | Command::Demo
+        | Command::Demo { .. }
+        | Command::Db(_)
         | Command::Keys(_)
         | Command::Permissions
         | Command::VerifyLink(_) => {
@@ -811,7 +842,7 @@ fn print_issued(sent: &cohort_core::IssuedInvite, json: bool, link_only: bool) {
     }
 }
 
-fn init(dir: &Path, json: bool) -> Outcome {
+fn init(dir: &Path, database: Option<&str>, password_env: Option<&str>, json: bool) -> Outcome {
     let cfg_path = dir.join("cohort.toml");
     if cfg_path.exists() {
         return Err(usage(format!(
@@ -822,8 +853,15 @@ fn init(dir: &Path, json: bool) -> Outcome {
     std::fs::create_dir_all(dir).map_err(|e| usage(format!("{}: {e}", dir.display())))?;
     let kid = "k1";
     let key = config::create_key_file(&dir.join("keys"), kid)?;
-    write_atomic(&cfg_path, &config::template(kid))
-        .map_err(|e| usage(format!("{}: {e}", cfg_path.display())))?;
+    let text = match database {
+        Some(db) => {
+            // Judged before anything is written: a bad URL leaves no half-made directory.
+            cohort_core::config::Database::from_setting(db, dir, password_env)?;
+            config::template_for(kid, db, password_env)
+        }
+        None => config::template(kid),
+    };
+    write_atomic(&cfg_path, &text).map_err(|e| usage(format!("{}: {e}", cfg_path.display())))?;
     let cfg = Config::load(&cfg_path)?;
     let engine = Engine::create(cfg)?;
     let db = engine.config().database.shown();

@@ -280,33 +280,16 @@ impl Config {
             ));
         }
         let database_file_mode = file_mode("database_file_mode", raw.database_file_mode)?;
-        let database = match raw.database.as_deref().unwrap_or("cohort.db") {
-            url if Database::is_url(url) => {
-                let mut u = ServerUrl::parse(url)?;
-                if let Some(var) = raw.database_password_env {
-                    if u.password.is_some() {
-                        return Err(Error::config(
-                            "database_password_env",
-                            "the database URL holds a password too; keep it in one place (the environment)",
-                        ));
-                    }
-                    if var.is_empty() {
-                        return Err(Error::config("database_password_env", "names no variable"));
-                    }
-                    u.password_env = Some(var);
-                }
-                Database::Server(u)
+        let database = Database::from_setting(
+            raw.database.as_deref().unwrap_or("cohort.db"),
+            base,
+            raw.database_password_env.as_deref(),
+        )?;
+        if let Database::Server(u) = &database {
+            if u.password_env.as_deref() == Some("") {
+                return Err(Error::config("database_password_env", "names no variable"));
             }
-            path => {
-                if raw.database_password_env.is_some() {
-                    return Err(Error::config(
-                        "database_password_env",
-                        "applies to a server database (mysql://… or postgres://…), not a SQLite file",
-                    ));
-                }
-                Database::Sqlite(resolve(path))
-            }
-        };
+        }
         let raw_keys = raw
             .keys
             .ok_or_else(|| Error::config("keys", "the [keys] section is required"))?;
@@ -708,14 +691,34 @@ pub fn create_key_file(dir: &Path, id: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The commented config file `cohort init` writes.
+/// The commented config file `cohort init` writes, with a SQLite file `cohort.db`.
 pub fn template(current_key: &str) -> String {
+    template_for(current_key, "cohort.db", None)
+}
+
+/// The commented config file `cohort init` writes, with `database` set to `database` (a SQLite
+/// path or a server URL) and, for a server, the password read from `password_env`.
+pub fn template_for(current_key: &str, database: &str, password_env: Option<&str>) -> String {
+    let database = toml::Value::String(database.to_string());
+    let password_env = match password_env {
+        Some(v) => format!(
+            "database_password_env = {}\n",
+            toml::Value::String(v.to_string())
+        ),
+        None => "# database_password_env = \"COHORT_DB_PASSWORD\"\n".to_string(),
+    };
     format!(
         r#"# Cohort configuration. Relative paths are resolved against this file's directory.
 
-# SQLite database file.
-database = "cohort.db"
-
+# Where the data lives: a SQLite file (the default, for a panel on one machine), or a MariaDB/
+# MySQL or PostgreSQL server shared by several web nodes:
+#   database = "mysql://cohort@db.example.net:3306/cohort"
+#   database = "postgres://cohort@db.example.net:5432/cohort"
+# TLS is required for a server that is not on this machine (verified against the web's roots,
+# or ssl-ca=/path/ca.pem / sslrootcert=/path/ca.pem); ?ssl-mode=disable / ?sslmode=disable
+# opts out (weaker). The password is read from the environment variable named below.
+database = {database}
+{password_env}
 # Link sent in invitation emails; {{token}} is replaced by the signed token. HTTPS only:
 # `allow_http_links = true` (opt-in, weaker) accepts http:// for local development.
 link_template = "{DEFAULT_LINK_TEMPLATE}"

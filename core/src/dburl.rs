@@ -47,6 +47,40 @@ impl Database {
         }
     }
 
+    /// A `database` value as a person writes it: a server URL, or a SQLite path (relative
+    /// paths resolved against `base`), with the server's password read from `password_env`.
+    pub fn from_setting(
+        text: &str,
+        base: &std::path::Path,
+        password_env: Option<&str>,
+    ) -> Result<Database> {
+        if Database::is_url(text) {
+            let mut u = ServerUrl::parse(text)?;
+            if let Some(var) = password_env {
+                if u.password.is_some() {
+                    return Err(Error::config(
+                        "database_password_env",
+                        "the database URL holds a password too; keep it in one place (the environment)",
+                    ));
+                }
+                u.password_env = Some(var.to_string());
+            }
+            Ok(Database::Server(u))
+        } else if password_env.is_some() {
+            Err(Error::config(
+                "database_password_env",
+                "applies to a server database (mysql://… or postgres://…), not a SQLite file",
+            ))
+        } else {
+            let p = std::path::Path::new(text);
+            Ok(Database::Sqlite(if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }))
+        }
+    }
+
     /// Whether `text` names a server (`mysql://`, `mariadb://`, `postgres://`, `postgresql://`)
     /// rather than a SQLite file.
     pub fn is_url(text: &str) -> bool {

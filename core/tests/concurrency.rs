@@ -417,6 +417,28 @@ fn one_winner_each(invites: &[Sent], won: &[Vec<i64>]) -> BTreeMap<i64, usize> {
 }
 
 #[test]
+fn eight_processes_racing_each_link_have_one_winner() {
+    // Eight short-lived processes, each opening its own engine, accept the same link at the
+    // same moment (a barrier per round), for every link in turn.
+    if let Some(dir) = std::env::var_os(CHILD_DIR) {
+        return child(Path::new(&dir));
+    }
+    let roles = ["accept"; 8];
+    let (r, invites, won) =
+        run_children("eight_processes_racing_each_link_have_one_winner", &roles);
+    one_winner_each(&invites, &won);
+    let check = r.engine();
+    assert_eq!(member_rows(&check), 1 + ROUNDS);
+    let accepts = check
+        .audit(ACCOUNT, 0, 10_000)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "invite.accept")
+        .count();
+    assert_eq!(accepts, ROUNDS, "one audit entry per accepted link");
+}
+
+#[test]
 fn four_processes_accept_each_invite_once() {
     if let Some(dir) = std::env::var_os(CHILD_DIR) {
         return child(Path::new(&dir));

@@ -300,7 +300,6 @@ impl MysqlStore {
         };
         let out = f(&tx);
         let was_lost = *tx.lost.borrow();
-        drop(tx);
         if was_lost {
             self.conn = None;
             return Err(out.err().unwrap_or_else(|| server::lost_mid(&url)));
@@ -342,7 +341,6 @@ impl MysqlStore {
             };
             let out = f(&tx);
             let was_lost = *tx.lost.borrow();
-            drop(tx);
             if !was_lost {
                 return out;
             }

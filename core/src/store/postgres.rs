@@ -345,7 +345,6 @@ impl PgStore {
         };
         let out = f(&tx);
         let was_lost = *tx.lost.borrow();
-        drop(tx);
         if was_lost {
             self.conn = None;
             return Err(out.err().unwrap_or_else(|| server::lost_mid(&url)));
@@ -388,7 +387,6 @@ impl PgStore {
             };
             let out = f(&tx);
             let was_lost = *tx.lost.borrow();
-            drop(tx);
             if !was_lost {
                 return out;
             }

@@ -52,6 +52,8 @@ final class Status
     public const CONFIG = 63;
     public const KEY = 64;
     public const IO = 65;
+    public const UNAVAILABLE = 66;
+    public const COMMIT_UNKNOWN = 67;
     public const INTERNAL = 99;
     public const NULL_ARGUMENT = 100;
     public const INVALID_UTF8 = 101;
@@ -103,6 +105,8 @@ final class Status
         63 => 'config',
         64 => 'key',
         65 => 'io',
+        66 => 'unavailable',
+        67 => 'commit_unknown',
         99 => 'internal',
         100 => 'null_argument',
         101 => 'invalid_utf8',
@@ -140,6 +144,8 @@ final class Status
         self::SCHEMA_TOO_NEW => Exception\StorageException::class,
         self::IO => Exception\StorageException::class,
         self::BUSY => Exception\BusyException::class,
+        self::UNAVAILABLE => Exception\UnavailableException::class,
+        self::COMMIT_UNKNOWN => Exception\CommitUnknownException::class,
         self::CONFIG => Exception\ConfigException::class,
         self::KEY => Exception\ConfigException::class,
         self::CLOSED_HANDLE => Exception\ClosedException::class,
