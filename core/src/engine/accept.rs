@@ -226,17 +226,13 @@ impl Engine {
         let name = check_name("user name", name, true)?;
         let now = self.now();
         self.before_hook(Action::Accept, now, |tx| {
-            let (_, row) = self.resolve(tx, token_or_link, now)?;
+            let (_, row) = self.register_check(tx, token_or_link, &email, now)?;
             events::accept_event(tx, &row.invite, newcomer(&email, &name), true, now)
         })?;
         let mut accepted = None;
         let member = self.store().write(|tx| {
             self.lock_link(tx, token_or_link)?;
-            let (claims, row) = self.resolve(tx, token_or_link, now)?;
-            self.check_bound(&row, &email)?;
-            if store::user_by_email(tx, &email)?.is_some() {
-                return Err(Error::UserExists(email.to_string()));
-            }
+            let (claims, row) = self.register_check(tx, token_or_link, &email, now)?;
             let user = store::user_insert(tx, &email, &name, false, now)?;
             audit(
                 tx,
@@ -255,6 +251,24 @@ impl Engine {
             events::accepted_event(tx, &member, accepted.as_ref(), true, now)
         });
         Ok(member)
+    }
+
+    /// The rule of `accept_register`, checked for its before-hook and again in its
+    /// transaction: the link can be used now, by `email` (the invited one, with `bind_email`),
+    /// for which no login exists yet.
+    fn register_check(
+        &self,
+        tx: &dyn Sql,
+        token_or_link: &str,
+        email: &Email,
+        now: i64,
+    ) -> Result<(Claims, InviteRow)> {
+        let (claims, row) = self.resolve(tx, token_or_link, now)?;
+        self.check_bound(&row, email)?;
+        if store::user_by_email(tx, email)?.is_some() {
+            return Err(Error::UserExists(email.to_string()));
+        }
+        Ok((claims, row))
     }
 
     /// The rule of `accept`, checked for its before-hook and again in its transaction: the link

@@ -26,32 +26,16 @@ impl Engine {
         let ttl = self.check_ttl(ttl)?;
         let now = self.now();
         let verdict = self.before_hook(Action::Invite, now, |tx| {
-            invite_check(tx, &actor, account, permissions)?;
+            self.invite_check(tx, &actor, account, &email, permissions, now)?;
             events::invite_event(tx, account, &actor, &email, permissions, now, ttl, None)
         })?;
         let permissions = verdict.permissions.as_ref().unwrap_or(permissions);
         let ttl = verdict.expires_at.map_or(ttl, |e| e - now);
         let nonce = token::random_nonce()?;
         let hash = token::nonce_hash(&nonce);
-        let max_pending = self.cfg.max_pending_invites;
         let (invite, acct) = self.store().write(|tx| {
             store::lock_account(tx, account)?;
-            let manager = invite_check(tx, &actor, account, permissions)?;
-            refuse_member(tx, account, &email)?;
-            if let Some(open) = store::invite_open_for(tx, account, &email, now)? {
-                return Err(Error::PendingInviteExists {
-                    invite_id: open.id,
-                    email: email.to_string(),
-                    account: account.into(),
-                });
-            }
-            if store::pending_count(tx, account, now)? >= i64::from(max_pending) {
-                return Err(Error::PendingCapReached {
-                    account: account.into(),
-                    cap: max_pending,
-                });
-            }
-            self.rate_limit(tx, account, &actor, now)?;
+            let manager = self.invite_check(tx, &actor, account, &email, permissions, now)?;
             let id = store::invite_insert(
                 tx,
                 &NewInvite {
@@ -131,26 +115,15 @@ impl Engine {
         let ttl = self.check_ttl(ttl)?;
         let now = self.now();
         self.before_hook(Action::Resend, now, |tx| {
-            let (row, _) = managed_invite(tx, &actor, invite_id, now)?;
+            let (row, _) = self.resend_check(tx, &actor, invite_id, now)?;
             events::resend_event(tx, &row.invite, &actor, now, ttl)
         })?;
         let nonce = token::random_nonce()?;
         let hash = token::nonce_hash(&nonce);
         let (invite, acct) = self.store().write(|tx| {
             store::lock_invite_account(tx, invite_id)?;
-            let (row, manager) = managed_invite(tx, &actor, invite_id, now)?;
+            let (row, manager) = self.resend_check(tx, &actor, invite_id, now)?;
             let acct = manager.account;
-            if !matches!(
-                row.stored_status,
-                InviteStatus::Pending | InviteStatus::Expired
-            ) {
-                return Err(Error::InviteNotOpen {
-                    invite_id,
-                    status: row.stored_status.as_str(),
-                });
-            }
-            refuse_member(tx, &acct.id, &row.invite.email)?;
-            self.rate_limit(tx, &acct.id, &actor, now)?;
             if !store::invite_renew(tx, invite_id, now, now + ttl, &hash)? {
                 return Err(Error::InviteNotOpen {
                     invite_id,
@@ -292,6 +265,66 @@ impl Engine {
     /// Refuses a send over the account's or the inviter's rolling-day budget, saying when the
     /// next one is possible. The sends are the `invite.create` and `invite.resend` audit entries,
     /// which the same transaction writes for this send once it is allowed.
+    /// The rule of `invite`, checked for its before-hook (so that scripts never judge an invite
+    /// that would be refused anyway) and again in its transaction: `actor` manages the
+    /// account's users and may grant `permissions`; `email` is not a member and has no open
+    /// invite; the account is under its pending cap; neither account nor inviter is over the
+    /// daily limit.
+    fn invite_check(
+        &self,
+        tx: &dyn Sql,
+        actor: &Email,
+        account: &str,
+        email: &Email,
+        permissions: &Permissions,
+        now: i64,
+    ) -> Result<Manager> {
+        let manager = require_manager(tx, actor, account)?;
+        manager.may_grant(permissions)?;
+        refuse_member(tx, account, email)?;
+        if let Some(open) = store::invite_open_for(tx, account, email, now)? {
+            return Err(Error::PendingInviteExists {
+                invite_id: open.id,
+                email: email.to_string(),
+                account: account.into(),
+            });
+        }
+        let max_pending = self.cfg.max_pending_invites;
+        if store::pending_count(tx, account, now)? >= i64::from(max_pending) {
+            return Err(Error::PendingCapReached {
+                account: account.into(),
+                cap: max_pending,
+            });
+        }
+        self.rate_limit(tx, account, actor, now)?;
+        Ok(manager)
+    }
+
+    /// The rule of `resend`, checked for its before-hook and again in its transaction: the
+    /// invite exists and is open (pending or expired), `actor` manages it, its invitee is not a
+    /// member yet, and the daily limits leave room.
+    fn resend_check(
+        &self,
+        tx: &dyn Sql,
+        actor: &Email,
+        invite_id: i64,
+        now: i64,
+    ) -> Result<(InviteRow, Manager)> {
+        let (row, manager) = managed_invite(tx, actor, invite_id, now)?;
+        if !matches!(
+            row.stored_status,
+            InviteStatus::Pending | InviteStatus::Expired
+        ) {
+            return Err(Error::InviteNotOpen {
+                invite_id,
+                status: row.stored_status.as_str(),
+            });
+        }
+        refuse_member(tx, &manager.account.id, &row.invite.email)?;
+        self.rate_limit(tx, &manager.account.id, actor, now)?;
+        Ok((row, manager))
+    }
+
     fn rate_limit(&self, tx: &dyn Sql, account: &str, inviter: &Email, now: i64) -> Result<()> {
         let since = now - 86_400;
         let (n, oldest) = store::invite_sends_by_account(tx, account, since)?;
@@ -314,19 +347,6 @@ impl Engine {
         }
         Ok(())
     }
-}
-
-/// The rule of `invite`, checked for its before-hook and again in its transaction: `actor`
-/// manages the account's users and may grant `permissions`.
-fn invite_check(
-    tx: &dyn Sql,
-    actor: &Email,
-    account: &str,
-    permissions: &Permissions,
-) -> Result<Manager> {
-    let manager = require_manager(tx, actor, account)?;
-    manager.may_grant(permissions)?;
-    Ok(manager)
 }
 
 /// The rule of `resend` and `cancel`, checked for their before-hooks and again in their
