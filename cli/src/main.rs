@@ -861,7 +861,8 @@ fn init(dir: &Path, database: Option<&str>, password_env: Option<&str>, json: bo
         }
         None => config::template(kid),
     };
-    write_atomic(&cfg_path, &text).map_err(|e| usage(format!("{}: {e}", cfg_path.display())))?;
+    cohort_core::keyadmin::write_atomic(&cfg_path, &text)
+        .map_err(|e| usage(format!("{}: {e}", cfg_path.display())))?;
     let cfg = Config::load(&cfg_path)?;
     let engine = Engine::create(cfg)?;
     let db = engine.config().database.shown();
@@ -875,53 +876,32 @@ fn init(dir: &Path, database: Option<&str>, password_env: Option<&str>, json: bo
     Ok(0)
 }
 
-fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("toml.tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
-}
-
 fn keys(flag: Option<PathBuf>, cmd: KeysCmd, json: bool) -> Outcome {
+    use cohort_core::keyadmin;
     let path = config_path(flag.clone());
     let cfg = load_config(flag)?;
     match cmd {
         KeysCmd::List => {
-            let keys = cfg.list_keys()?;
-            let mut rows = Vec::new();
-            for (id, _) in &keys {
-                let source = if cfg.keys.env.contains_key(id) {
-                    format!("env {}", cfg.keys.env[id])
-                } else {
-                    cfg.keys
-                        .dir
-                        .as_ref()
-                        .map(|d| d.join(format!("{id}.key")).display().to_string())
-                        .unwrap_or_default()
-                };
-                rows.push((id.clone(), id == &cfg.keys.current, source));
-            }
+            let keys = keyadmin::list(&cfg)?;
             if json {
-                let v: Vec<_> = rows.iter().map(|(id, cur, src)| serde_json::json!({"id": id, "current": cur, "source": src})).collect();
-                output::json(&v);
+                output::json(&keys);
             } else {
-                let t: Vec<Vec<String>> = rows
+                let t: Vec<Vec<String>> = keys
                     .into_iter()
-                    .map(|(id, cur, src)| vec![id, if cur { "yes".into() } else { "".into() }, src])
+                    .map(|k| {
+                        vec![
+                            k.id,
+                            if k.current { "yes".into() } else { "".into() },
+                            k.source,
+                        ]
+                    })
                     .collect();
                 output::table(&["ID", "CURRENT", "SOURCE"], &t);
             }
             Ok(0)
         }
         KeysCmd::Add { id } => {
-            let dir = cfg
-                .keys
-                .dir
-                .clone()
-                .ok_or_else(|| usage("keys.dir is not set in the config"))?;
-            let f = config::create_key_file(&dir, &id)?;
+            let f = keyadmin::add(&cfg, &id)?;
             if json {
                 output::json(&serde_json::json!({"id": id, "file": f}));
             } else {
@@ -934,73 +914,19 @@ fn keys(flag: Option<PathBuf>, cmd: KeysCmd, json: bool) -> Outcome {
             Ok(0)
         }
         KeysCmd::Rotate { id } => {
-            let dir = cfg
-                .keys
-                .dir
-                .clone()
-                .ok_or_else(|| usage("keys.dir is not set in the config"))?;
             let now = cohort_core::Clock::now(&cohort_core::SystemClock);
-            let id = id.unwrap_or_else(|| format!("k{now}"));
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| usage(format!("{}: {e}", path.display())))?;
-            let new_text = set_current_key(&text, &id)
-                .ok_or_else(|| usage("cannot find `current = ...` in the [keys] section"))?;
-            // Validate the edited config before touching anything.
-            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            Config::parse(&new_text, &base)?;
-            let f = config::create_key_file(&dir, &id)?;
-            write_atomic(&path, &new_text)
-                .map_err(|e| usage(format!("{}: {e}", path.display())))?;
+            let r = keyadmin::rotate(&path, id.as_deref(), now)?;
             if json {
-                output::json(
-                    &serde_json::json!({"current": id, "previous": cfg.keys.current, "file": f}),
-                );
+                output::json(&r);
             } else {
                 println!(
-                    "new signing key {id} ({}); {} still verifies the links it signed until you remove it",
-                    f.display(),
-                    cfg.keys.current
+                    "new signing key {} ({}); {} still verifies the links it signed until you remove it",
+                    r.current,
+                    r.file.display(),
+                    r.previous
                 );
             }
             Ok(0)
         }
-    }
-}
-
-/// Rewrites the `current = "..."` line of the `[keys]` section, keeping everything else.
-fn set_current_key(text: &str, id: &str) -> Option<String> {
-    let mut in_keys = false;
-    let mut done = false;
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            in_keys = t == "[keys]";
-        }
-        if in_keys
-            && !done
-            && t.starts_with("current")
-            && t["current".len()..].trim_start().starts_with('=')
-        {
-            out.push(format!("current = \"{id}\""));
-            done = true;
-        } else {
-            out.push(line.to_string());
-        }
-    }
-    done.then(|| out.join("\n") + "\n")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rotates_only_the_keys_current_line() {
-        let t = "current = \"x\"\n[keys]\n# current = \"no\"\ncurrent = \"k1\"\ndir = \"keys\"\n";
-        let out = super::set_current_key(t, "k2").unwrap();
-        assert_eq!(
-            out,
-            "current = \"x\"\n[keys]\n# current = \"no\"\ncurrent = \"k2\"\ndir = \"keys\"\n"
-        );
-        assert!(super::set_current_key("[keys]\ndir = \"k\"\n", "k2").is_none());
     }
 }

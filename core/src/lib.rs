@@ -19,6 +19,7 @@ pub mod dburl;
 pub mod engine;
 pub mod error;
 pub mod hooks;
+pub mod keyadmin;
 pub mod model;
 pub mod permissions;
 pub mod store;
