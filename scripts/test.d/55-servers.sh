@@ -142,7 +142,7 @@ servers_doc_on() {    # servers_doc_on mysql|postgres
     local which="$1" sql="$dir/doc.sql" block="$dir/doc.sh" out="$dir/doc.out" heading url
     if [ "$which" = mysql ]; then heading='On MariaDB/MySQL:'; url="mysql://cohort@127.0.0.1:$MY_PORT/cohort"
     else heading='On PostgreSQL:'; url="postgres://cohort@127.0.0.1:$PG_PORT/cohort"; fi
-    awk -v h="$heading" '$0 == h {s=1; next} s && /^```sql$/{c=1; next} c && /^```$/{exit} c{print}' \
+    awk -v h="$heading" 'index($0, h) {s=1; next} s && /^```sql$/{c=1; next} c && /^```$/{exit} c{print}' \
         docs/servers.md > "$sql"
     awk '/^## Setting up/{s=1; next} s && /^```sh$/{c=1; next} c && /^```$/{exit} c{print}' \
         docs/servers.md | sed "1s|^url=\"[^\"]*\"|url=\"$url\"|" > "$block"
@@ -153,7 +153,9 @@ servers_doc_on() {    # servers_doc_on mysql|postgres
         # psql runs the statements one by one (CREATE DATABASE cannot run in a transaction).
         pq postgres -f "$sql" || return 1
     fi
-    (unset COHORT_CONFIG; TMPDIR="$dir" bash -e "$block") > "$out" 2>&1 || { cat "$out"; return 1; }
+    # The doc assumes `cohort` on PATH (as the README's Quick start puts it there).
+    (unset COHORT_CONFIG; PATH="$(dirname "$COHORT"):$PATH" TMPDIR="$dir" bash -e "$block") > "$out" 2>&1 \
+        || { cat "$out"; return 1; }
     grep -q '^allowed$' "$out" && grep -q "backend: $which" "$out" \
         && grep -q 'compared row for row' "$out" || { cat "$out"; return 1; }
 }
