@@ -170,6 +170,10 @@ for backend in mysql postgres; do
         servers_doc_on "$backend"
 done
 echo
+echo "--- what only servers do"
+check "unreachable, wrong password, TLS missing, foreign tables, byte-wise ids, dropped connections replaced" \
+    cargo test --release --locked -q -p cohort-core --test servers
+echo
 echo "--- PHP"
 check "PHP through FFI on both servers (scripts/php/tests/server_test.php)" \
     php scripts/php/tests/server_test.php

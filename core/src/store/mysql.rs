@@ -150,6 +150,13 @@ fn map(url: &ServerUrl, e: mysql::Error) -> Lost {
             },
             _ => Error::Storage(format!("{} (MySQL error {})", m.message, m.code)),
         },
+        mysql::Error::DriverError(mysql::DriverError::TlsNotSupported) => Error::Unavailable {
+            server: server::address(url),
+            message: "the server offers no TLS, which this connection requires (ssl-mode=require, \
+                      the default for a server that is not on this machine); enable TLS on the \
+                      server, or opt out with ssl-mode=disable on a network you trust"
+                .into(),
+        },
         _ => Error::Storage(e.to_string()),
     })
 }
