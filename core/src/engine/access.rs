@@ -79,14 +79,14 @@ impl Manager {
 
 /// The account, refusing unless `actor` is its owner or a member holding `users`.
 pub(super) fn require_manager(tx: &dyn Sql, actor: &Email, account: &str) -> Result<Manager> {
-    let (acct, _) =
-        store::account_get(tx, account)?.ok_or_else(|| Error::not_found("account", account))?;
+    let (acct, _, actor_id, membership) = store::account_with_actor(tx, account, actor)?
+        .ok_or_else(|| Error::not_found("account", account))?;
     let refuse = || Error::NotOwner {
         actor: actor.to_string(),
         account: account.into(),
     };
-    let user = store::user_by_email(tx, actor)?.ok_or_else(refuse)?;
-    let (role, perms) = store::membership_get(tx, account, user.id)?.ok_or_else(refuse)?;
+    let actor_id = actor_id.ok_or_else(refuse)?;
+    let (role, perms) = membership.ok_or_else(refuse)?;
     let is_owner = role == Role::Owner;
     if !is_owner && !perms.allows(USERS_KEY) {
         return Err(refuse());
@@ -94,7 +94,7 @@ pub(super) fn require_manager(tx: &dyn Sql, actor: &Email, account: &str) -> Res
     Ok(Manager {
         account: acct,
         actor: actor.clone(),
-        actor_id: user.id,
+        actor_id,
         is_owner,
         perms: if is_owner { Permissions::All } else { perms },
     })

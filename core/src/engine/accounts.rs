@@ -105,7 +105,7 @@ impl Engine {
 
     /// The account with this id.
     pub fn account(&self, id: &str) -> Result<Account> {
-        self.store().read(|c| require_account(c, id))
+        self.store().read_single(|c| require_account(c, id))
     }
 
     /// Creates a login or updates the given fields of an existing one.
@@ -171,7 +171,7 @@ impl Engine {
     /// The login with this email.
     pub fn user(&self, email: &str) -> Result<User> {
         let email = Email::parse(email)?;
-        self.store().read(|c| require_user(c, &email))
+        self.store().read_single(|c| require_user(c, &email))
     }
 
     /// Records that the panel logged this user in (sets Last Login).

@@ -21,7 +21,7 @@ impl Engine {
     /// One contact by id.
     pub fn contact(&self, id: i64) -> Result<Contact> {
         self.store()
-            .read(|c| store::contact_get(c, id))?
+            .read_single(|c| store::contact_get(c, id))?
             .ok_or_else(|| Error::not_found("contact", id))
     }
 

@@ -10,6 +10,9 @@ use crate::model::*;
 use crate::store::{self, InviteRow, NewInvite, Sql};
 use crate::token;
 
+/// The rolling window of the invite limits, in seconds.
+const DAY: i64 = 86_400;
+
 impl Engine {
     /// Invites `email` to `account` with `permissions`, valid for `ttl` seconds (default from config).
     pub fn invite(
@@ -94,9 +97,13 @@ impl Engine {
     /// Open invites of an account (pending and expired), newest first. Overdue invites read as expired.
     pub fn pending(&self, account: &str) -> Result<Vec<Invite>> {
         let now = self.now();
-        self.store().read(|tx| {
-            require_account(tx, account)?;
-            store::invites_open(tx, account, now)
+        // An empty list needs a second look: no invites, or no such account.
+        self.store().read_single(|tx| {
+            let list = store::invites_open(tx, account, now)?;
+            if list.is_empty() {
+                require_account(tx, account)?;
+            }
+            Ok(list)
         })
     }
 
@@ -104,7 +111,7 @@ impl Engine {
     pub fn invite_by_id(&self, id: i64) -> Result<Invite> {
         let now = self.now();
         self.store()
-            .read(|c| store::invite_get(c, id, now))?
+            .read_single(|c| store::invite_get(c, id, now))?
             .map(|r| r.invite)
             .ok_or_else(|| Error::not_found("invite", id))
     }
@@ -262,14 +269,11 @@ impl Engine {
         Ok(ttl)
     }
 
-    /// Refuses a send over the account's or the inviter's rolling-day budget, saying when the
-    /// next one is possible. The sends are the `invite.create` and `invite.resend` audit entries,
-    /// which the same transaction writes for this send once it is allowed.
     /// The rule of `invite`, checked for its before-hook (so that scripts never judge an invite
     /// that would be refused anyway) and again in its transaction: `actor` manages the
     /// account's users and may grant `permissions`; `email` is not a member and has no open
     /// invite; the account is under its pending cap; neither account nor inviter is over the
-    /// daily limit.
+    /// daily limit. Two statements read all it needs.
     fn invite_check(
         &self,
         tx: &dyn Sql,
@@ -281,22 +285,23 @@ impl Engine {
     ) -> Result<Manager> {
         let manager = require_manager(tx, actor, account)?;
         manager.may_grant(permissions)?;
-        refuse_member(tx, account, email)?;
-        if let Some(open) = store::invite_open_for(tx, account, email, now)? {
+        let counts = store::invite_counts(tx, account, email, actor, now, now - DAY)?;
+        refuse_member(&counts, account, email)?;
+        if let Some(open) = counts.open_invite {
             return Err(Error::PendingInviteExists {
-                invite_id: open.id,
+                invite_id: open,
                 email: email.to_string(),
                 account: account.into(),
             });
         }
         let max_pending = self.cfg.max_pending_invites;
-        if store::pending_count(tx, account, now)? >= i64::from(max_pending) {
+        if counts.pending >= i64::from(max_pending) {
             return Err(Error::PendingCapReached {
                 account: account.into(),
                 cap: max_pending,
             });
         }
-        self.rate_limit(tx, account, actor, now)?;
+        self.rate_limit(&counts, account, now)?;
         Ok(manager)
     }
 
@@ -320,29 +325,33 @@ impl Engine {
                 status: row.stored_status.as_str(),
             });
         }
-        refuse_member(tx, &manager.account.id, &row.invite.email)?;
-        self.rate_limit(tx, &manager.account.id, actor, now)?;
+        let account = &manager.account.id;
+        let counts = store::invite_counts(tx, account, &row.invite.email, actor, now, now - DAY)?;
+        refuse_member(&counts, account, &row.invite.email)?;
+        self.rate_limit(&counts, account, now)?;
         Ok((row, manager))
     }
 
-    fn rate_limit(&self, tx: &dyn Sql, account: &str, inviter: &Email, now: i64) -> Result<()> {
-        let since = now - 86_400;
-        let (n, oldest) = store::invite_sends_by_account(tx, account, since)?;
+    /// Refuses a send over the account's or the inviter's rolling-day budget, saying when the
+    /// next one is possible. The sends are the `invite.create` and `invite.resend` audit entries,
+    /// which the same transaction writes for this send once it is allowed.
+    fn rate_limit(&self, counts: &store::InviteCounts, account: &str, now: i64) -> Result<()> {
+        let (n, oldest) = counts.sent_by_account;
         let cap = self.cfg.max_invites_per_day;
         if n >= i64::from(cap) {
             return Err(Error::RateLimited(format!(
                 "account {account} has sent {n} invites in the last 24 hours (the limit is {cap}); \
                  the next invite is possible at {}",
-                format_rfc3339(oldest.unwrap_or(now) + 86_400)
+                format_rfc3339(oldest.unwrap_or(now) + DAY)
             )));
         }
-        let (n, oldest) = store::invite_sends_by_inviter(tx, inviter.as_str(), since)?;
+        let (n, oldest) = counts.sent_by_inviter;
         let cap = self.cfg.max_invites_per_inviter_per_day;
         if n >= i64::from(cap) {
             return Err(Error::RateLimited(format!(
                 "this inviter has sent {n} invites in the last 24 hours (the limit is {cap}); \
                  the next invite is possible at {}",
-                format_rfc3339(oldest.unwrap_or(now) + 86_400)
+                format_rfc3339(oldest.unwrap_or(now) + DAY)
             )));
         }
         Ok(())
@@ -366,8 +375,8 @@ fn managed_invite(
 }
 
 /// Refuses to (re)send an invite to someone who is already a member of the account.
-fn refuse_member(tx: &dyn Sql, account: &str, email: &Email) -> Result<()> {
-    if store::membership_by_email(tx, account, email.as_str())?.is_some() {
+fn refuse_member(counts: &store::InviteCounts, account: &str, email: &Email) -> Result<()> {
+    if counts.invitee_is_member {
         return Err(Error::AlreadyMember {
             email: email.to_string(),
             account: account.into(),

@@ -18,9 +18,13 @@ const LEAVING: &str = "leaving (transfer ownership first)";
 impl Engine {
     /// The User Management table: owner first, then members by join date.
     pub fn members(&self, account: &str) -> Result<Vec<Member>> {
-        self.store().read(|tx| {
-            require_account(tx, account)?;
-            store::members(tx, account)
+        // An account always has its owner as a member: an empty list means no such account.
+        self.store().read_single(|tx| {
+            let list = store::members(tx, account)?;
+            if list.is_empty() {
+                require_account(tx, account)?;
+            }
+            Ok(list)
         })
     }
 

@@ -133,6 +133,18 @@ impl Store {
         }
     }
 
+    /// Runs `f`, made of reads that need no common snapshot (one statement, or a second one
+    /// only to tell "empty" from "no such account"), outside a transaction: on a server that
+    /// saves the round trips of BEGIN and COMMIT. `f` may run twice: once more on a new
+    /// connection when the old one turns out to be gone.
+    pub fn read_single<T>(&mut self, f: impl Fn(&dyn Sql) -> Result<T>) -> Result<T> {
+        match &mut self.inner {
+            Inner::Sqlite(s) => f(&sqlite::Lite(s.conn())),
+            Inner::Mysql(s) => s.single(f),
+            Inner::Postgres(s) => s.single(f),
+        }
+    }
+
     /// Applies `f` to the role and permissions of `email` (already normalized) on `account`.
     ///
     /// SQLite answers from a memo while no commit has happened since it was filled; a server

@@ -161,6 +161,44 @@ pub fn account_set_owner(c: &dyn Sql, id: &str, owner_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// An account with its owner's id, and what `actor` is on it: (the account, its owner's id,
+/// the actor's user id if the login exists, the actor's role and permissions if a member). One
+/// statement: what every operation by a manager reads first.
+pub type AccountAndActor = (Account, i64, Option<i64>, Option<(Role, Permissions)>);
+
+pub fn account_with_actor(
+    c: &dyn Sql,
+    account: &str,
+    actor: &Email,
+) -> Result<Option<AccountAndActor>> {
+    c.row(
+        "SELECT a.id, a.name, o.email, a.created_at, a.owner_id, u.id, m.role, m.perm_all, m.perms \
+         FROM accounts a JOIN users o ON o.id = a.owner_id \
+         LEFT JOIN users u ON u.email = ? \
+         LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = u.id \
+         WHERE a.id = ?",
+        args![actor.as_str(), account],
+    )?
+    .map(|r| {
+        let membership = match r.opt_text(6)? {
+            None => None,
+            Some(role) => Some((Role::from_db(&role), perms(&r, 7)?)),
+        };
+        Ok((
+            Account {
+                id: r.text(0)?,
+                name: r.text(1)?,
+                owner: email(&r, 2)?,
+                created_at: r.int(3)?,
+            },
+            r.int(4)?,
+            r.opt_int(5)?,
+            membership,
+        ))
+    })
+    .transpose()
+}
+
 // ---------- memberships ----------
 
 fn role_perms(r: &Row) -> Result<(Role, Permissions)> {
@@ -358,18 +396,6 @@ pub fn invites_open(c: &dyn Sql, account: &str, now: i64) -> Result<Vec<Invite>>
     .iter()
     .map(|r| invite_from_row(r, now).map(|row| row.invite))
     .collect()
-}
-
-/// The open (pending or expired) invite to `email` on `account`, if any.
-pub fn invite_open_for(c: &dyn Sql, account: &str, e: &Email, now: i64) -> Result<Option<Invite>> {
-    c.row(
-        invite_select!(
-            "WHERE i.account_id = ? AND i.email = ? AND i.status IN ('pending', 'expired') ORDER BY i.id DESC LIMIT 1"
-        ),
-        args![account, e.as_str()],
-    )?
-    .map(|r| invite_from_row(&r, now).map(|row| row.invite))
-    .transpose()
 }
 
 /// Invites that are pending and not yet overdue.
@@ -594,36 +620,75 @@ pub fn audit_query(c: &dyn Sql, q: &AuditQuery) -> Result<Vec<AuditEvent>> {
 
 // ---------- invite sends (rate limits) ----------
 
-fn count_and_oldest(r: Option<Row>) -> Result<(i64, Option<i64>)> {
-    let r = r.ok_or_else(|| Error::Storage("COUNT returned no row".into()))?;
-    Ok((r.int(0)?, r.opt_int(1)?))
+/// What the rules of sending an invite read, in one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteCounts {
+    /// The invitee is already a member of the account.
+    pub invitee_is_member: bool,
+    /// The newest open (pending or expired) invite to the invitee on the account.
+    pub open_invite: Option<i64>,
+    /// Invites of the account that are pending and not yet overdue.
+    pub pending: i64,
+    /// Invites (new or resent) the account sent after `since`, and the oldest of their times.
+    pub sent_by_account: (i64, Option<i64>),
+    /// Invites `inviter` sent after `since` over all accounts, and the oldest of their times.
+    pub sent_by_inviter: (i64, Option<i64>),
 }
 
-/// Invites sent on `account` after `since`, and the time of the oldest of them (read from the
-/// audit trail through its per-account index).
-pub fn invite_sends_by_account(
+/// The counts the invite rules judge, for an invite of `invitee` to `account` by `inviter`.
+/// The send counts read the audit trail (`invite.create`, `invite.resend`) through its account
+/// and actor indexes; see [`pending_count`] for SQLite's hint.
+pub fn invite_counts(
     c: &dyn Sql,
     account: &str,
+    invitee: &Email,
+    inviter: &Email,
+    now: i64,
     since: i64,
-) -> Result<(i64, Option<i64>)> {
-    count_and_oldest(c.row(
-        "SELECT COUNT(*), MIN(at) FROM audit WHERE account_id = ? AND at > ? \
-         AND action IN ('invite.create', 'invite.resend')",
-        args![account, since],
-    )?)
-}
-
-/// Invites sent by `inviter` (an email, as the audit's actor) after `since`, over all accounts.
-pub fn invite_sends_by_inviter(
-    c: &dyn Sql,
-    inviter: &str,
-    since: i64,
-) -> Result<(i64, Option<i64>)> {
-    count_and_oldest(c.row(
-        "SELECT COUNT(*), MIN(at) FROM audit WHERE actor = ? AND at > ? \
-         AND action IN ('invite.create', 'invite.resend')",
-        args![inviter, since],
-    )?)
+) -> Result<InviteCounts> {
+    macro_rules! counts {
+        ($plus:literal) => {
+            concat!(
+                "SELECT \
+                 (SELECT COUNT(*) FROM users u JOIN memberships m ON m.user_id = u.id \
+                  WHERE u.email = ? AND m.account_id = ?), \
+                 (SELECT MAX(id) FROM invites WHERE account_id = ? AND email = ? \
+                  AND status IN ('pending', 'expired')), \
+                 (SELECT COUNT(*) FROM invites WHERE account_id = ? AND status = 'pending' AND ",
+                $plus,
+                "expires_at > ?), \
+                 (SELECT COUNT(*) FROM audit WHERE account_id = ? AND at > ? \
+                  AND action IN ('invite.create', 'invite.resend')), \
+                 (SELECT MIN(at) FROM audit WHERE account_id = ? AND at > ? \
+                  AND action IN ('invite.create', 'invite.resend')), \
+                 (SELECT COUNT(*) FROM audit WHERE actor = ? AND at > ? \
+                  AND action IN ('invite.create', 'invite.resend')), \
+                 (SELECT MIN(at) FROM audit WHERE actor = ? AND at > ? \
+                  AND action IN ('invite.create', 'invite.resend'))"
+            )
+        };
+    }
+    let sql = match c.backend() {
+        Backend::Sqlite => counts!("+"),
+        _ => counts!(""),
+    };
+    let (e, i) = (invitee.as_str(), inviter.as_str());
+    let r = c
+        .row(
+            sql,
+            args![
+                e, account, account, e, account, now, account, since, account, since, i, since, i,
+                since
+            ],
+        )?
+        .ok_or_else(|| Error::Storage("the counts query returned no row".into()))?;
+    Ok(InviteCounts {
+        invitee_is_member: r.int(0)? > 0,
+        open_invite: r.opt_int(1)?,
+        pending: r.int(2)?,
+        sent_by_account: (r.int(3)?, r.opt_int(4)?),
+        sent_by_inviter: (r.int(5)?, r.opt_int(6)?),
+    })
 }
 
 // ---------- contacts and notifications ----------
