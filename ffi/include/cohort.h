@@ -19,7 +19,7 @@
 /**
  * Minor version of this library.
  */
-#define COHORT_VERSION_MINOR 2
+#define COHORT_VERSION_MINOR 3
 
 /**
  * Patch version of this library.

@@ -44,7 +44,7 @@ use std::ffi::{c_char, CString};
 /// Cargo.toml, which a test checks).
 pub const COHORT_VERSION_MAJOR: u32 = 0;
 /// Minor version of this library.
-pub const COHORT_VERSION_MINOR: u32 = 2;
+pub const COHORT_VERSION_MINOR: u32 = 3;
 /// Patch version of this library.
 pub const COHORT_VERSION_PATCH: u32 = 0;
 
