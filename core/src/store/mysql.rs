@@ -6,7 +6,7 @@
 //! transaction each, and those that read an account's state first lock its row
 //! ([`super::queries::lock_account`]); reads run in one REPEATABLE READ snapshot.
 
-use super::server::{self, Lost};
+use super::server::{self, Driver, Lost, Session};
 use super::sql::{Arg, Backend, Cell, Row, Sql};
 use super::{OpenMode, OpenOptions};
 use crate::config::{ServerUrl, TlsMode};
@@ -103,9 +103,13 @@ const SCHEMA_V3: &[&str] = &[
 
 /// A connection to a MariaDB/MySQL database.
 pub struct MysqlStore {
+    session: Session<MyDriver>,
+}
+
+/// How to reach the server.
+struct MyDriver {
     url: ServerUrl,
     opts: OpenOptions,
-    conn: Option<mysql::Conn>,
 }
 
 fn lost(e: &mysql::Error) -> bool {
@@ -163,73 +167,30 @@ fn map(url: &ServerUrl, e: mysql::Error) -> Lost {
 
 impl MysqlStore {
     pub fn open(url: &ServerUrl, opts: &OpenOptions) -> Result<MysqlStore> {
-        let mut store = MysqlStore {
+        let driver = MyDriver {
             url: url.clone(),
             opts: *opts,
-            conn: None,
         };
         if opts.mode == OpenMode::Create {
-            let mut c = store.connect(None)?;
+            let mut c = driver.connect_to(None)?;
             c.query_drop(format!(
                 "CREATE DATABASE IF NOT EXISTS `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
                 url.database
             ))
             .map_err(|e| map(url, e).into_error(url))?;
         }
-        store.conn = Some(store.connect(Some(&url.database))?);
+        let conn = driver.connect()?;
+        let mut store = MysqlStore {
+            session: Session::new(driver, conn),
+        };
         store.migrate()?;
         Ok(store)
     }
 
-    fn connect(&self, db: Option<&str>) -> Result<mysql::Conn> {
-        let u = &self.url;
-        let lock_wait_s = self.opts.busy_timeout_ms.div_ceil(1000).max(1);
-        let mut b = mysql::OptsBuilder::new()
-            .ip_or_hostname(Some(u.host.clone()))
-            .tcp_port(u.port)
-            .user(Some(u.user.clone()))
-            .pass(u.password()?)
-            .db_name(db.map(str::to_string))
-            .prefer_socket(false)
-            .tcp_nodelay(true)
-            .stmt_cache_size(128)
-            .tcp_connect_timeout(Some(std::time::Duration::from_secs(10)))
-            .init(vec![
-                // Strict mode: a value that does not fit is an error, never silently cut.
-                "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'".to_string(),
-                format!("SET SESSION innodb_lock_wait_timeout = {lock_wait_s}"),
-                "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED".to_string(),
-                "SET NAMES utf8mb4 COLLATE utf8mb4_bin".to_string(),
-            ]);
-        if u.tls == TlsMode::Require {
-            let mut ssl = mysql::SslOpts::default();
-            if let Some(ca) = &u.ca_file {
-                ssl = ssl.with_root_cert_path(Some(ca.clone()));
-            }
-            b = b.ssl_opts(Some(ssl));
-        }
-        mysql::Conn::new(b).map_err(|e| match map(u, e) {
-            Lost::Connection(m) => Error::Unavailable {
-                server: server::address(u),
-                message: m,
-            },
-            Lost::No(e) => e,
-        })
-    }
-
-    fn conn(&mut self) -> Result<&mut mysql::Conn> {
-        if self.conn.is_none() {
-            self.conn = Some(self.connect(Some(&self.url.database))?);
-        }
-        self.conn
-            .as_mut()
-            .ok_or_else(|| Error::Internal("no connection".into()))
-    }
-
     fn migrate(&mut self) -> Result<()> {
-        let url = self.url.clone();
-        let mode = self.opts.mode;
-        let c = self.conn()?;
+        let url = self.session.driver.url.clone();
+        let mode = self.session.driver.opts.mode;
+        let c = self.session.conn()?;
         let m = |e| map(&url, e).into_error(&url);
         // One migrator at a time across every process and node.
         let got: Option<i64> = c
@@ -271,7 +232,6 @@ impl MysqlStore {
         read_only: bool,
         f: impl FnOnce(&dyn Sql) -> Result<T>,
     ) -> Result<T> {
-        let url = self.url.clone();
         // Writes at READ COMMITTED (the session's level): after the row lock a write takes
         // first, every statement sees the latest commits. Reads take one snapshot.
         let begin = if read_only {
@@ -280,83 +240,81 @@ impl MysqlStore {
         } else {
             "START TRANSACTION"
         };
-        // A connection that died while idle is replaced once; nothing has run yet.
-        let mut retried = false;
-        loop {
-            let conn = self.conn()?;
-            match conn.query_drop(begin) {
-                Ok(_) => break,
-                Err(e) => match map(&url, e) {
-                    Lost::Connection(m) if !retried => {
-                        log::debug!("cohort: reconnecting to {}: {m}", server::address(&url));
-                        self.conn = None;
-                        retried = true;
-                    }
-                    other => {
-                        self.conn = None;
-                        return Err(other.into_error(&url));
-                    }
-                },
+        self.session.transact(begin, f)
+    }
+
+    /// Runs `f` outside a transaction; see [`Session::single`].
+    pub fn single<T>(&mut self, f: impl Fn(&dyn Sql) -> Result<T>) -> Result<T> {
+        self.session.single(f)
+    }
+}
+
+impl MyDriver {
+    fn connect_to(&self, db: Option<&str>) -> Result<mysql::Conn> {
+        let u = &self.url;
+        let lock_wait_s = self.opts.busy_timeout_ms.div_ceil(1000).max(1);
+        let mut b = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some(u.host.clone()))
+            .tcp_port(u.port)
+            .user(Some(u.user.clone()))
+            .pass(u.password()?)
+            .db_name(db.map(str::to_string))
+            .prefer_socket(false)
+            .tcp_nodelay(true)
+            .stmt_cache_size(128)
+            .tcp_connect_timeout(Some(std::time::Duration::from_secs(10)))
+            .init(vec![
+                // Strict mode: a value that does not fit is an error, never silently cut.
+                "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'".to_string(),
+                format!("SET SESSION innodb_lock_wait_timeout = {lock_wait_s}"),
+                "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED".to_string(),
+                "SET NAMES utf8mb4 COLLATE utf8mb4_bin".to_string(),
+            ]);
+        if u.tls == TlsMode::Require {
+            let mut ssl = mysql::SslOpts::default();
+            if let Some(ca) = &u.ca_file {
+                ssl = ssl.with_root_cert_path(Some(ca.clone()));
             }
+            b = b.ssl_opts(Some(ssl));
         }
-        let conn = self.conn()?;
+        mysql::Conn::new(b).map_err(|e| match map(u, e) {
+            Lost::Connection(m) => Error::Unavailable {
+                server: server::address(u),
+                message: m,
+            },
+            Lost::No(e) => e,
+        })
+    }
+}
+
+impl Driver for MyDriver {
+    type Conn = mysql::Conn;
+
+    fn url(&self) -> &ServerUrl {
+        &self.url
+    }
+
+    fn connect(&self) -> Result<mysql::Conn> {
+        self.connect_to(Some(&self.url.database))
+    }
+
+    fn simple(&self, conn: &mut mysql::Conn, sql: &str) -> std::result::Result<(), Lost> {
+        conn.query_drop(sql).map_err(|e| map(&self.url, e))
+    }
+
+    fn run<T>(
+        &self,
+        conn: &mut mysql::Conn,
+        f: impl FnOnce(&dyn Sql) -> Result<T>,
+    ) -> (Result<T>, bool) {
         let tx = MyTx {
             conn: RefCell::new(conn),
-            url: &url,
+            url: &self.url,
             lost: RefCell::new(false),
         };
         let out = f(&tx);
-        let was_lost = *tx.lost.borrow();
-        if was_lost {
-            self.conn = None;
-            return Err(out.err().unwrap_or_else(|| server::lost_mid(&url)));
-        }
-        let conn = self.conn()?;
-        match out {
-            Ok(v) => match conn.query_drop("COMMIT") {
-                Ok(()) => Ok(v),
-                Err(e) => match map(&url, e) {
-                    Lost::Connection(m) => {
-                        self.conn = None;
-                        Err(server::commit_unknown(&url, &m))
-                    }
-                    Lost::No(e) => {
-                        let _ = conn.query_drop("ROLLBACK");
-                        Err(e)
-                    }
-                },
-            },
-            Err(e) => {
-                if conn.query_drop("ROLLBACK").is_err() {
-                    self.conn = None;
-                }
-                Err(e)
-            }
-        }
-    }
-
-    /// Runs `f` outside a transaction (single statements); replayed once on a new connection
-    /// when the old one turns out to be gone, which is safe for reads.
-    pub fn single<T>(&mut self, f: impl Fn(&dyn Sql) -> Result<T>) -> Result<T> {
-        let url = self.url.clone();
-        for attempt in 0..2 {
-            let conn = self.conn()?;
-            let tx = MyTx {
-                conn: RefCell::new(conn),
-                url: &url,
-                lost: RefCell::new(false),
-            };
-            let out = f(&tx);
-            let was_lost = *tx.lost.borrow();
-            if !was_lost {
-                return out;
-            }
-            self.conn = None;
-            if attempt == 1 {
-                return out;
-            }
-        }
-        Err(server::lost_mid(&url))
+        let lost = *tx.lost.borrow();
+        (out, lost)
     }
 }
 

@@ -5,7 +5,7 @@
 //! its row ([`super::queries::lock_account`]); multi-statement reads run in a REPEATABLE READ,
 //! READ ONLY transaction, so they see one snapshot.
 
-use super::server::{self, Lost};
+use super::server::{self, Driver, Lost, Session};
 use super::sql::{Arg, Backend, Cell, Row, Sql};
 use super::{OpenMode, OpenOptions};
 use crate::config::{ServerUrl, TlsMode};
@@ -94,9 +94,13 @@ INSERT INTO cohort_schema (version) VALUES (3);
 
 /// A connection to a PostgreSQL database, with its prepared statements.
 pub struct PgStore {
+    session: Session<PgDriver>,
+}
+
+/// How to reach the server.
+struct PgDriver {
     url: ServerUrl,
     opts: OpenOptions,
-    conn: Option<Conn>,
 }
 
 struct Conn {
@@ -200,16 +204,15 @@ fn tls_config(url: &ServerUrl) -> Result<rustls::ClientConfig> {
 
 impl PgStore {
     pub fn open(url: &ServerUrl, opts: &OpenOptions) -> Result<PgStore> {
-        let mut store = PgStore {
+        let driver = PgDriver {
             url: url.clone(),
             opts: *opts,
-            conn: None,
         };
-        match store.connect(&url.database) {
-            Ok(c) => store.conn = Some(c),
+        let conn = match driver.connect() {
+            Ok(c) => c,
             Err(Error::Io { .. }) if opts.mode == OpenMode::Create => {
                 // The database does not exist yet: create it from the maintenance database.
-                let mut admin = store.connect("postgres")?;
+                let mut admin = driver.connect_to("postgres")?;
                 admin
                     .client
                     .batch_execute(&format!("CREATE DATABASE \"{}\"", url.database))
@@ -218,15 +221,72 @@ impl PgStore {
                         Some("42P04") | Some("23505") => Ok(()),
                         _ => Err(map(url, e).into_error(url)),
                     })?;
-                store.conn = Some(store.connect(&url.database)?);
+                driver.connect()?
             }
             Err(e) => return Err(e),
-        }
+        };
+        let mut store = PgStore {
+            session: Session::new(driver, conn),
+        };
         store.migrate()?;
         Ok(store)
     }
 
-    fn connect(&self, db: &str) -> Result<Conn> {
+    fn migrate(&mut self) -> Result<()> {
+        let url = self.session.driver.url.clone();
+        let mode = self.session.driver.opts.mode;
+        let c = self.session.conn()?;
+        let m = |e| map(&url, e).into_error(&url);
+        let mut tx = c.client.transaction().map_err(m)?;
+        // One migrator at a time across every process and node (released at commit).
+        tx.execute("SELECT pg_advisory_xact_lock(7351083042)", &[])
+            .map_err(m)?;
+        let tables: Vec<String> = tx
+            .query(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+                &[],
+            )
+            .map_err(m)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let found: i64 = if tables.iter().any(|t| t == "cohort_schema") {
+            tx.query_one("SELECT COALESCE(MAX(version), 0) FROM cohort_schema", &[])
+                .map_err(m)?
+                .get(0)
+        } else {
+            0
+        };
+        server::check_version(&url, found, &tables, mode)?;
+        if found == 0 {
+            tx.batch_execute(SCHEMA_V3).map_err(m)?;
+        }
+        tx.commit().map_err(m)?;
+        Ok(())
+    }
+
+    /// Runs `f` in a transaction (`read_only`: one REPEATABLE READ snapshot that writes nothing).
+    pub fn transact<T>(
+        &mut self,
+        read_only: bool,
+        f: impl FnOnce(&dyn Sql) -> Result<T>,
+    ) -> Result<T> {
+        let begin = if read_only {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        } else {
+            "BEGIN"
+        };
+        self.session.transact(begin, f)
+    }
+
+    /// Runs `f` outside a transaction; see [`Session::single`].
+    pub fn single<T>(&mut self, f: impl Fn(&dyn Sql) -> Result<T>) -> Result<T> {
+        self.session.single(f)
+    }
+}
+
+impl PgDriver {
+    fn connect_to(&self, db: &str) -> Result<Conn> {
         let u = &self.url;
         let mut cfg = postgres::Config::new();
         cfg.host(&u.host)
@@ -263,139 +323,34 @@ impl PgStore {
             prepared: HashMap::new(),
         })
     }
+}
 
-    fn conn(&mut self) -> Result<&mut Conn> {
-        if self.conn.is_none() {
-            self.conn = Some(self.connect(&self.url.database.clone())?);
-        }
-        self.conn
-            .as_mut()
-            .ok_or_else(|| Error::Internal("no connection".into()))
+impl Driver for PgDriver {
+    type Conn = Conn;
+
+    fn url(&self) -> &ServerUrl {
+        &self.url
     }
 
-    fn migrate(&mut self) -> Result<()> {
-        let url = self.url.clone();
-        let mode = self.opts.mode;
-        let c = self.conn()?;
-        let m = |e| map(&url, e).into_error(&url);
-        let mut tx = c.client.transaction().map_err(m)?;
-        // One migrator at a time across every process and node (released at commit).
-        tx.execute("SELECT pg_advisory_xact_lock(7351083042)", &[])
-            .map_err(m)?;
-        let tables: Vec<String> = tx
-            .query(
-                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
-                &[],
-            )
-            .map_err(m)?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        let found: i64 = if tables.iter().any(|t| t == "cohort_schema") {
-            tx.query_one("SELECT COALESCE(MAX(version), 0) FROM cohort_schema", &[])
-                .map_err(m)?
-                .get(0)
-        } else {
-            0
-        };
-        server::check_version(&url, found, &tables, mode)?;
-        if found == 0 {
-            tx.batch_execute(SCHEMA_V3).map_err(m)?;
-        }
-        tx.commit().map_err(m)?;
-        Ok(())
+    fn connect(&self) -> Result<Conn> {
+        self.connect_to(&self.url.database)
     }
 
-    /// Runs `f` in a transaction (`read_only`: one REPEATABLE READ snapshot that writes nothing).
-    pub fn transact<T>(
-        &mut self,
-        read_only: bool,
-        f: impl FnOnce(&dyn Sql) -> Result<T>,
-    ) -> Result<T> {
-        let url = self.url.clone();
-        let begin = if read_only {
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-        } else {
-            "BEGIN"
-        };
-        // A connection that died while idle is replaced once; nothing has run yet.
-        let mut retried = false;
-        loop {
-            let c = self.conn()?;
-            match c.client.batch_execute(begin) {
-                Ok(()) => break,
-                Err(e) => match map(&url, e) {
-                    Lost::Connection(m) if !retried => {
-                        log::debug!("cohort: reconnecting to {}: {m}", server::address(&url));
-                        self.conn = None;
-                        retried = true;
-                    }
-                    other => {
-                        self.conn = None;
-                        return Err(other.into_error(&url));
-                    }
-                },
-            }
-        }
-        let c = self.conn()?;
+    fn simple(&self, conn: &mut Conn, sql: &str) -> std::result::Result<(), Lost> {
+        conn.client
+            .batch_execute(sql)
+            .map_err(|e| map(&self.url, e))
+    }
+
+    fn run<T>(&self, conn: &mut Conn, f: impl FnOnce(&dyn Sql) -> Result<T>) -> (Result<T>, bool) {
         let tx = PgTx {
-            conn: RefCell::new(c),
-            url: &url,
+            conn: RefCell::new(conn),
+            url: &self.url,
             lost: RefCell::new(false),
         };
         let out = f(&tx);
-        let was_lost = *tx.lost.borrow();
-        if was_lost {
-            self.conn = None;
-            return Err(out.err().unwrap_or_else(|| server::lost_mid(&url)));
-        }
-        let c = self.conn()?;
-        match out {
-            Ok(v) => match c.client.batch_execute("COMMIT") {
-                Ok(()) => Ok(v),
-                Err(e) => match map(&url, e) {
-                    Lost::Connection(m) => {
-                        self.conn = None;
-                        Err(server::commit_unknown(&url, &m))
-                    }
-                    Lost::No(e) => {
-                        let _ = c.client.batch_execute("ROLLBACK");
-                        Err(e)
-                    }
-                },
-            },
-            Err(e) => {
-                if c.client.batch_execute("ROLLBACK").is_err() {
-                    self.conn = None;
-                }
-                Err(e)
-            }
-        }
-    }
-
-    /// Runs `f` outside a transaction (single statements); replayed once on a new connection
-    /// when the old one turns out to be gone, which is safe for reads.
-    pub fn single<T>(&mut self, f: impl Fn(&dyn Sql) -> Result<T>) -> Result<T> {
-        let url = self.url.clone();
-        let mut attempt = 0;
-        loop {
-            let c = self.conn()?;
-            let tx = PgTx {
-                conn: RefCell::new(c),
-                url: &url,
-                lost: RefCell::new(false),
-            };
-            let out = f(&tx);
-            let was_lost = *tx.lost.borrow();
-            if !was_lost {
-                return out;
-            }
-            self.conn = None;
-            attempt += 1;
-            if attempt == 2 {
-                return out;
-            }
-        }
+        let lost = *tx.lost.borrow();
+        (out, lost)
     }
 }
 

@@ -1,6 +1,7 @@
 //! What the two server backends share: how a lost connection is reported, and the checks
 //! made when a server database is opened.
 
+use super::sql::Sql;
 use super::OpenMode;
 use crate::config::ServerUrl;
 use crate::error::{Error, Result};
@@ -104,4 +105,121 @@ pub(super) fn check_version(
         }
     }
     Ok(())
+}
+
+/// What the two server backends differ in. The life of a transaction on a connection that may
+/// drop at any moment is written once, in [`Session`].
+pub(super) trait Driver {
+    type Conn;
+    fn url(&self) -> &ServerUrl;
+    /// A new connection to the URL's database.
+    fn connect(&self) -> Result<Self::Conn>;
+    /// A statement without arguments or rows: BEGIN, COMMIT, ROLLBACK.
+    fn simple(&self, conn: &mut Self::Conn, sql: &str) -> std::result::Result<(), Lost>;
+    /// Runs `f` on the connection as the shared queries see it; returns its result and
+    /// whether the connection was found gone meanwhile.
+    fn run<T>(
+        &self,
+        conn: &mut Self::Conn,
+        f: impl FnOnce(&dyn Sql) -> Result<T>,
+    ) -> (Result<T>, bool);
+}
+
+/// A server connection, opened on first use and replaced after it was lost.
+pub(super) struct Session<D: Driver> {
+    pub driver: D,
+    conn: Option<D::Conn>,
+}
+
+impl<D: Driver> Session<D> {
+    pub fn new(driver: D, conn: D::Conn) -> Session<D> {
+        Session {
+            driver,
+            conn: Some(conn),
+        }
+    }
+
+    pub fn conn(&mut self) -> Result<&mut D::Conn> {
+        live(&self.driver, &mut self.conn)
+    }
+
+    /// Runs `f` in a transaction opened by `begin`; commits on `Ok`, rolls back on `Err`.
+    ///
+    /// A connection found dead by `begin` (it died while idle) is replaced once: nothing has
+    /// run yet. Lost during `f`: the server rolls the transaction back, and the error says
+    /// nothing was changed. Lost during COMMIT: [`Error::CommitUnknown`], never a retry.
+    pub fn transact<T>(&mut self, begin: &str, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
+        let mut retried = false;
+        loop {
+            let conn = live(&self.driver, &mut self.conn)?;
+            match self.driver.simple(conn, begin) {
+                Ok(()) => break,
+                Err(Lost::Connection(m)) if !retried => {
+                    log::debug!(
+                        "cohort: reconnecting to {}: {m}",
+                        address(self.driver.url())
+                    );
+                    self.conn = None;
+                    retried = true;
+                }
+                Err(other) => {
+                    self.conn = None;
+                    return Err(other.into_error(self.driver.url()));
+                }
+            }
+        }
+        let conn = live(&self.driver, &mut self.conn)?;
+        let (out, lost) = self.driver.run(conn, f);
+        if lost {
+            self.conn = None;
+            return Err(out.err().unwrap_or_else(|| lost_mid(self.driver.url())));
+        }
+        let conn = live(&self.driver, &mut self.conn)?;
+        match out {
+            Ok(v) => match self.driver.simple(conn, "COMMIT") {
+                Ok(()) => Ok(v),
+                Err(Lost::Connection(m)) => {
+                    self.conn = None;
+                    Err(commit_unknown(self.driver.url(), &m))
+                }
+                Err(Lost::No(e)) => {
+                    let _ = self.driver.simple(conn, "ROLLBACK");
+                    Err(e)
+                }
+            },
+            Err(e) => {
+                if self.driver.simple(conn, "ROLLBACK").is_err() {
+                    self.conn = None;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `f` outside a transaction (reads that need no common snapshot); replayed once on
+    /// a new connection when the old one turns out to be gone, which is safe for reads.
+    pub fn single<T>(&mut self, f: impl Fn(&dyn Sql) -> Result<T>) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            let conn = live(&self.driver, &mut self.conn)?;
+            let (out, lost) = self.driver.run(conn, &f);
+            if !lost {
+                return out;
+            }
+            self.conn = None;
+            attempt += 1;
+            if attempt == 2 {
+                return out;
+            }
+        }
+    }
+}
+
+/// The connection in `slot`, opened by `driver` when there is none.
+fn live<'a, D: Driver>(driver: &D, slot: &'a mut Option<D::Conn>) -> Result<&'a mut D::Conn> {
+    if slot.is_none() {
+        *slot = Some(driver.connect()?);
+    }
+    slot.as_mut()
+        .ok_or_else(|| Error::Internal("no connection".into()))
 }
