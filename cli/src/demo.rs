@@ -239,6 +239,9 @@ pub fn run(database: Option<&str>) -> Result<()> {
     step(10, "The audit trail of account 1042");
     crate::print_audit(&engine.audit(ACCOUNT, i64::MIN, 100)?);
     println!();
-    println!("Demo finished; the temporary directory is removed.");
+    match &db {
+        Database::Sqlite(_) => println!("Demo finished; the temporary directory is removed."),
+        Database::Server(u) => println!("Demo finished; its rows stay in {u}."),
+    }
     Ok(())
 }
