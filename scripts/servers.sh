@@ -131,6 +131,7 @@ servers_install() {
     if ! servers_find_mariadb; then pkgs+=(mariadb-server mariadb-client); probe="${probe:-mariadbd}"; fi
     if ! servers_find_postgres; then pkgs+=(postgresql); probe="${probe:-initdb}"; fi
     if ! command -v python3 >/dev/null 2>&1; then pkgs+=(python3); probe="${probe:-python3}"; fi
+    if ! command -v openssl >/dev/null 2>&1; then pkgs+=(openssl); probe="${probe:-openssl}"; fi
     if [ "${#pkgs[@]}" -eq 0 ]; then
         echo "servers: install: nothing missing ($(_servers_since "$t0") s)"
     else
@@ -168,6 +169,24 @@ servers_install() {
 # user: the data directory can then stay in DIR whatever its parents' modes (mktemp makes them
 # 0700 root), and nothing depends on the mysql user, which only Debian's package creates. The
 # server is bound to 127.0.0.1 and lives only as long as the test run.
+# _servers_tls DIR: a throwaway CA and a certificate for 127.0.0.1 and localhost signed by it,
+# in DIR/tls (ca.pem, server.pem, server.key), so that both servers also accept TLS and the
+# tests can prove a verified TLS connection (COHORT_TEST_TLS_CA names the CA). Plain TCP keeps
+# working: TLS is what a client asks for.
+_servers_tls() {
+    local tls="$1/tls"
+    mkdir -p "$tls" || return 1
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=cohort test CA" \
+        -keyout "$tls/ca.key" -out "$tls/ca.pem" > "$tls/openssl.log" 2>&1 || return 1
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$tls/server.key" -out "$tls/server.csr" >> "$tls/openssl.log" 2>&1 || return 1
+    printf 'subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n' > "$tls/ext.cnf"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+        -CAcreateserial -days 2 -extfile "$tls/ext.cnf" -out "$tls/server.pem" \
+        >> "$tls/openssl.log" 2>&1 || { cat "$tls/openssl.log" >&2; return 1; }
+    chmod 600 "$tls/server.key" "$tls/ca.key"
+}
+
 _servers_start_mariadb() {
     local dir="$1" my="$1/mariadb" sock t0 try port pid from deadline ready out exited
     local tries="${COHORT_SERVERS_TRIES:-5}" wait="${COHORT_SERVERS_WAIT:-90}"
@@ -208,7 +227,9 @@ _servers_start_mariadb() {
         # matches only accounts @'127.0.0.1' or @'%', not @'localhost' (see below).
         "$MARIADBD" --no-defaults --datadir="$my/data" --port="$port" --bind-address=127.0.0.1 \
             --socket="$sock" --pid-file="$my/mariadbd.pid" --log-error="$my/error.log" \
-            "${user[@]}" --skip-name-resolve "${mem[@]}" "${extra[@]}" \
+            "${user[@]}" --skip-name-resolve "${mem[@]}" \
+            --ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server.pem" --ssl-key="$dir/tls/server.key" \
+            "${extra[@]}" \
             < /dev/null >> "$my/stdout.log" 2>&1 &
         pid=$!
         echo "$pid" > "$dir/mariadb.pid"
@@ -326,7 +347,13 @@ _servers_start_postgres() {
         echo "listen_addresses = '127.0.0.1'"
         echo "unix_socket_directories = ''"
         echo "shared_buffers = 32MB"
+        echo "ssl = on"
     } >> "$pg/data/postgresql.conf" || return 1
+    # The server's certificate and key inside its data directory (the one place the postgres
+    # user can read), key mode 600 as PostgreSQL demands.
+    cp "$dir/tls/server.pem" "$pg/data/server.crt" && cp "$dir/tls/server.key" "$pg/data/server.key" \
+        && chmod 600 "$pg/data/server.key" || return 1
+    if [ "$(id -u)" = 0 ]; then chown postgres: "$pg/data/server.crt" "$pg/data/server.key" || return 1; fi
     t_init="$(_servers_since "$t0")"
 
     for ((try = 1; try <= tries; try++)); do
@@ -413,15 +440,18 @@ servers_start() {
     fi
     _servers_clean "$dir"
     t0="$(_servers_now)"
+    _servers_tls "$dir" || { echo "servers: cannot make the TLS certificates (openssl)" >&2; return 1; }
     _servers_start_mariadb "$dir" || return 1
     _servers_start_postgres "$dir" || return 1
     COHORT_TEST_MYSQL="mysql://root@127.0.0.1:$(cat "$dir/mariadb.port")"
     COHORT_TEST_POSTGRES="postgres://postgres@127.0.0.1:$(cat "$dir/postgres.port")"
-    export COHORT_TEST_MYSQL COHORT_TEST_POSTGRES
+    COHORT_TEST_TLS_CA="$dir/tls/ca.pem"
+    export COHORT_TEST_MYSQL COHORT_TEST_POSTGRES COHORT_TEST_TLS_CA
     {
         echo "# servers of $dir (scripts/servers.sh); stop: bash scripts/servers.sh stop $dir"
         echo "export COHORT_TEST_MYSQL=$COHORT_TEST_MYSQL"
         echo "export COHORT_TEST_POSTGRES=$COHORT_TEST_POSTGRES"
+        echo "export COHORT_TEST_TLS_CA=$COHORT_TEST_TLS_CA"
     } > "$dir/env.tmp" && mv -f "$dir/env.tmp" "$dir/env" || return 1
     echo "servers: both up in $(_servers_since "$t0") s: COHORT_TEST_MYSQL=$COHORT_TEST_MYSQL COHORT_TEST_POSTGRES=$COHORT_TEST_POSTGRES"
 }
@@ -453,7 +483,7 @@ _servers_clean() {              # what an earlier start left in DIR (its servers
     local dir="$1" ext
     ext="$(cat "$dir/postgres.external" 2>/dev/null)" || true
     case "$ext" in /tmp/cohort-postgres.*) [[ "$ext" == *..* ]] || rm -rf "$ext" ;; esac
-    rm -rf "$dir/mariadb" "$dir/postgres" "$dir/postgres.external" "$dir/env" "$dir/env.tmp" \
+    rm -rf "$dir/mariadb" "$dir/postgres" "$dir/postgres.external" "$dir/env" "$dir/env.tmp" "$dir/tls" \
         "$dir/mariadb.pid" "$dir/mariadb.port" "$dir/postgres.pid" "$dir/postgres.port"
 }
 

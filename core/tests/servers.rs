@@ -1,4 +1,4 @@
-//! What only a server database can do wrong: be unreachable, refuse the login, lack TLS, drop
+//! What only a server database can do wrong: be unreachable, refuse the login, fail TLS, drop
 //! the connection, hold someone else's tables, or compare text by a loose collation. The
 //! server cases run when scripts/test.d/55-servers.sh provides `COHORT_TEST_MYSQL` and
 //! `COHORT_TEST_POSTGRES`; the unreachable-server cases always run.
@@ -93,24 +93,53 @@ fn a_wrong_password_and_a_missing_password_variable_are_clear() {
 }
 
 #[test]
-fn tls_required_against_a_server_without_tls_is_refused() {
+fn tls_is_verified_against_the_configured_ca() {
+    // scripts/servers.sh gives both servers a certificate for 127.0.0.1 signed by a throwaway
+    // CA (COHORT_TEST_TLS_CA).
+    let Ok(ca) = std::env::var("COHORT_TEST_TLS_CA") else {
+        return;
+    };
     for (var, base) in servers() {
         let dir = tempfile::tempdir().unwrap();
-        let param = if var == "COHORT_TEST_MYSQL" {
-            "ssl-mode=require"
+        let (mode, ca_key) = if var == "COHORT_TEST_MYSQL" {
+            ("ssl-mode=require", "ssl-ca")
         } else {
-            "sslmode=require"
+            ("sslmode=require", "sslrootcert")
         };
-        let url = format!("{}?{param}", unique(&base, "tls"));
-        let e = Engine::create(config(dir.path(), &url)).unwrap_err();
+        // With the CA: a verified, encrypted connection.
+        let url = format!("{}?{mode}&{ca_key}={ca}", unique(&base, "tls"));
+        let e = Engine::create(config(dir.path(), &url)).unwrap();
+        e.upsert_account(ACCOUNT, ACCOUNT_NAME, OWNER).unwrap();
+        assert!(e.check(ACCOUNT, OWNER, "invoices").unwrap(), "{var}");
+        let db = Database::Server(ServerUrl::parse(&url).unwrap());
+        let mut raw = cohort_core::store::Store::open(&db, Default::default()).unwrap();
+        let encrypted = raw
+            .read(|c| {
+                let sql = if var == "COHORT_TEST_MYSQL" {
+                    "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS \
+                     WHERE VARIABLE_NAME = 'SSL_CIPHER'"
+                } else {
+                    "SELECT CASE WHEN ssl THEN 'on' ELSE '' END FROM pg_stat_ssl \
+                     WHERE pid = pg_backend_pid()"
+                };
+                Ok(c.row(sql, &[])?
+                    .map(|r| r.text(0).unwrap())
+                    .unwrap_or_default())
+            })
+            .unwrap();
+        assert!(!encrypted.is_empty(), "{var}: the session is not encrypted");
+        // Without it, the web's roots do not know the test CA: refused, saying why.
+        let url = format!("{}?{mode}", unique(&base, "tls"));
+        let err = Engine::create(config(dir.path(), &url)).unwrap_err();
+        let text = err.to_string().to_lowercase();
         assert!(
-            matches!(e.code(), ErrorCode::Unavailable | ErrorCode::Storage),
-            "{var}: {e}"
+            text.contains("certificate") || text.contains("tls") || text.contains("ssl"),
+            "{var}: the message says TLS failed: {err}"
         );
-        let text = e.to_string().to_lowercase();
+        assert_eq!(err.code(), ErrorCode::Unavailable, "{var}: {err}");
         assert!(
-            text.contains("tls") || text.contains("ssl"),
-            "{var}: the message says TLS failed: {e}"
+            text.contains("certificate"),
+            "{var}: says what failed: {err}"
         );
     }
 }

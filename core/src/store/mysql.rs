@@ -277,13 +277,7 @@ impl MyDriver {
             }
             b = b.ssl_opts(Some(ssl));
         }
-        mysql::Conn::new(b).map_err(|e| match map(u, e) {
-            Lost::Connection(m) => Error::Unavailable {
-                server: server::address(u),
-                message: m,
-            },
-            Lost::No(e) => e,
-        })
+        mysql::Conn::new(b).map_err(|e| server::connect_error(u, map(u, e)))
     }
 }
 

@@ -129,7 +129,7 @@ fn is_lost(e: &postgres::Error) -> bool {
 
 fn map(url: &ServerUrl, e: postgres::Error) -> Lost {
     if is_lost(&e) {
-        return Lost::Connection(e.to_string());
+        return Lost::Connection(server::with_causes(&e));
     }
     Lost::No(match e.as_db_error() {
         Some(db) => match db.code().code() {
@@ -153,7 +153,7 @@ fn map(url: &ServerUrl, e: postgres::Error) -> Lost {
             },
             code => Error::Storage(format!("{} (PostgreSQL {code})", db.message())),
         },
-        None => Error::Storage(e.to_string()),
+        None => Error::Storage(server::with_causes(&e)),
     })
 }
 
@@ -311,13 +311,7 @@ impl PgDriver {
                 )?))
             }
         };
-        let client = client.map_err(|e| match map(u, e) {
-            Lost::Connection(m) => Error::Unavailable {
-                server: server::address(u),
-                message: m,
-            },
-            Lost::No(e) => e,
-        })?;
+        let client = client.map_err(|e| server::connect_error(u, map(u, e)))?;
         Ok(Conn {
             client,
             prepared: HashMap::new(),

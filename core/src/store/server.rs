@@ -33,6 +33,34 @@ pub(super) fn address(url: &ServerUrl) -> String {
     }
 }
 
+/// A failure to connect: the database is missing (`Io`), the login was refused, or the server
+/// cannot be reached or spoken to (TLS included): all but the first are `Unavailable`.
+pub(super) fn connect_error(url: &ServerUrl, l: Lost) -> Error {
+    match l {
+        Lost::Connection(m) | Lost::No(Error::Storage(m)) => Error::Unavailable {
+            server: address(url),
+            message: format!("cannot connect: {m}"),
+        },
+        Lost::No(e) => e,
+    }
+}
+
+/// An error with the errors that caused it, as one line ("TLS handshake: invalid peer
+/// certificate: UnknownIssuer" rather than the outermost words alone).
+pub(super) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !out.contains(&t) {
+            out.push_str(": ");
+            out.push_str(&t);
+        }
+        src = s.source();
+    }
+    out
+}
+
 /// The connection dropped in the middle of a transaction: the server rolls it back.
 pub(super) fn lost_mid(url: &ServerUrl) -> Error {
     Error::Unavailable {
