@@ -79,8 +79,21 @@ impl Manager {
 
 /// The account, refusing unless `actor` is its owner or a member holding `users`.
 pub(super) fn require_manager(tx: &dyn Sql, actor: &Email, account: &str) -> Result<Manager> {
-    let (acct, _, actor_id, membership) = store::account_with_actor(tx, account, actor)?
-        .ok_or_else(|| Error::not_found("account", account))?;
+    manager_of(
+        store::account_with_actor(tx, account, actor)?,
+        actor,
+        account,
+    )
+}
+
+/// The rule of [`require_manager`] over what it reads (see [`store::account_with_actor`]).
+pub(super) fn manager_of(
+    found: Option<store::AccountAndActor>,
+    actor: &Email,
+    account: &str,
+) -> Result<Manager> {
+    let (acct, _, actor_id, membership) =
+        found.ok_or_else(|| Error::not_found("account", account))?;
     let refuse = || Error::NotOwner {
         actor: actor.to_string(),
         account: account.into(),

@@ -1,6 +1,6 @@
 //! Invites: sending, resending and cancelling them, listing them, and expiring the overdue ones.
 
-use super::access::{require_account, require_manager, Manager};
+use super::access::{manager_of, require_account, require_manager, Manager};
 use super::{audit, events, Engine, SYSTEM_ACTOR};
 use crate::clock::format_rfc3339;
 use crate::config::MAX_INVITE_TTL;
@@ -273,7 +273,7 @@ impl Engine {
     /// that would be refused anyway) and again in its transaction: `actor` manages the
     /// account's users and may grant `permissions`; `email` is not a member and has no open
     /// invite; the account is under its pending cap; neither account nor inviter is over the
-    /// daily limit. Two statements read all it needs.
+    /// daily limit. One statement reads all it needs.
     fn invite_check(
         &self,
         tx: &dyn Sql,
@@ -283,9 +283,11 @@ impl Engine {
         permissions: &Permissions,
         now: i64,
     ) -> Result<Manager> {
-        let manager = require_manager(tx, actor, account)?;
+        let (view, counts) = store::invite_view(tx, account, email, actor, now, now - DAY)?.unzip();
+        let manager = manager_of(view, actor, account)?;
         manager.may_grant(permissions)?;
-        let counts = store::invite_counts(tx, account, email, actor, now, now - DAY)?;
+        let counts =
+            counts.ok_or_else(|| Error::Internal("counts without their account".into()))?;
         refuse_member(&counts, account, email)?;
         if let Some(open) = counts.open_invite {
             return Err(Error::PendingInviteExists {

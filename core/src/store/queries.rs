@@ -161,6 +161,16 @@ pub fn account_set_owner(c: &dyn Sql, id: &str, owner_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// The columns and joins of [`account_with_actor`] (its first argument: the actor's email).
+macro_rules! account_with_actor_select {
+    () => {
+        "SELECT a.id, a.name, o.email, a.created_at, a.owner_id, u.id, m.role, m.perm_all, m.perms \
+         FROM accounts a JOIN users o ON o.id = a.owner_id \
+         LEFT JOIN users u ON u.email = ? \
+         LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = u.id"
+    };
+}
+
 /// An account with its owner's id, and what `actor` is on it: (the account, its owner's id,
 /// the actor's user id if the login exists, the actor's role and permissions if a member). One
 /// statement: what every operation by a manager reads first.
@@ -172,31 +182,30 @@ pub fn account_with_actor(
     actor: &Email,
 ) -> Result<Option<AccountAndActor>> {
     c.row(
-        "SELECT a.id, a.name, o.email, a.created_at, a.owner_id, u.id, m.role, m.perm_all, m.perms \
-         FROM accounts a JOIN users o ON o.id = a.owner_id \
-         LEFT JOIN users u ON u.email = ? \
-         LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = u.id \
-         WHERE a.id = ?",
+        concat!(account_with_actor_select!(), " WHERE a.id = ?"),
         args![actor.as_str(), account],
     )?
-    .map(|r| {
-        let membership = match r.opt_text(6)? {
-            None => None,
-            Some(role) => Some((Role::from_db(&role), perms(&r, 7)?)),
-        };
-        Ok((
-            Account {
-                id: r.text(0)?,
-                name: r.text(1)?,
-                owner: email(&r, 2)?,
-                created_at: r.int(3)?,
-            },
-            r.int(4)?,
-            r.opt_int(5)?,
-            membership,
-        ))
-    })
+    .map(|r| account_and_actor(&r))
     .transpose()
+}
+
+/// Columns 0-8 of [`account_with_actor_select`].
+fn account_and_actor(r: &Row) -> Result<AccountAndActor> {
+    let membership = match r.opt_text(6)? {
+        None => None,
+        Some(role) => Some((Role::from_db(&role), perms(r, 7)?)),
+    };
+    Ok((
+        Account {
+            id: r.text(0)?,
+            name: r.text(1)?,
+            owner: email(r, 2)?,
+            created_at: r.int(3)?,
+        },
+        r.int(4)?,
+        r.opt_int(5)?,
+        membership,
+    ))
 }
 
 // ---------- memberships ----------
@@ -635,9 +644,78 @@ pub struct InviteCounts {
     pub sent_by_inviter: (i64, Option<i64>),
 }
 
-/// The counts the invite rules judge, for an invite of `invitee` to `account` by `inviter`.
-/// The send counts read the audit trail (`invite.create`, `invite.resend`) through its account
-/// and actor indexes; see [`pending_count`] for SQLite's hint.
+/// The subqueries of [`invite_view`]; `$plus` is SQLite's planner hint (see [`pending_count`]).
+macro_rules! invite_counts_columns {
+    ($plus:literal) => {
+        concat!(
+            "(SELECT COUNT(*) FROM users u2 JOIN memberships m2 ON m2.user_id = u2.id \
+              WHERE u2.email = ? AND m2.account_id = a.id), \
+             (SELECT MAX(id) FROM invites WHERE account_id = a.id AND email = ? \
+              AND status IN ('pending', 'expired')), \
+             (SELECT COUNT(*) FROM invites WHERE account_id = a.id AND status = 'pending' AND ",
+            $plus,
+            "expires_at > ?), \
+             (SELECT COUNT(*) FROM audit WHERE account_id = a.id AND at > ? \
+              AND action IN ('invite.create', 'invite.resend')), \
+             (SELECT MIN(at) FROM audit WHERE account_id = a.id AND at > ? \
+              AND action IN ('invite.create', 'invite.resend')), \
+             (SELECT COUNT(*) FROM audit WHERE actor = ? AND at > ? \
+              AND action IN ('invite.create', 'invite.resend')), \
+             (SELECT MIN(at) FROM audit WHERE actor = ? AND at > ? \
+              AND action IN ('invite.create', 'invite.resend'))"
+        )
+    };
+}
+
+/// Everything the rules of sending an invite of `invitee` to `account` by `inviter` read, in
+/// one statement: the account and what the inviter is on it ([`account_with_actor`]), and the
+/// counts. `None` when there is no such account. The send counts read the audit trail
+/// (`invite.create`, `invite.resend`) through its account and actor indexes.
+pub fn invite_view(
+    c: &dyn Sql,
+    account: &str,
+    invitee: &Email,
+    inviter: &Email,
+    now: i64,
+    since: i64,
+) -> Result<Option<(AccountAndActor, InviteCounts)>> {
+    macro_rules! view {
+        ($plus:literal) => {
+            concat!(account_with_actor_select!(), " WHERE a.id = ?").replacen(
+                "SELECT ",
+                concat!("SELECT ", invite_counts_columns!($plus), ", "),
+                1,
+            )
+        };
+    }
+    // Built once per backend: the statement text is the cache key of prepared statements.
+    static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static SERVER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = match c.backend() {
+        Backend::Sqlite => SQLITE.get_or_init(|| view!("+")),
+        _ => SERVER.get_or_init(|| view!("")),
+    };
+    let (e, i) = (invitee.as_str(), inviter.as_str());
+    let Some(r) = c.row(
+        sql,
+        args![e, e, now, since, since, i, since, i, since, i, account],
+    )?
+    else {
+        return Ok(None);
+    };
+    // The counts come first (columns 0-6), then the account and actor (7-15).
+    let counts = InviteCounts {
+        invitee_is_member: r.int(0)? > 0,
+        open_invite: r.opt_int(1)?,
+        pending: r.int(2)?,
+        sent_by_account: (r.int(3)?, r.opt_int(4)?),
+        sent_by_inviter: (r.int(5)?, r.opt_int(6)?),
+    };
+    let rest = Row(r.0[7..].to_vec());
+    Ok(Some((account_and_actor(&rest)?, counts)))
+}
+
+/// [`invite_view`]'s counts alone, for an invite known to exist (`resend`).
 pub fn invite_counts(
     c: &dyn Sql,
     account: &str,
@@ -646,49 +724,9 @@ pub fn invite_counts(
     now: i64,
     since: i64,
 ) -> Result<InviteCounts> {
-    macro_rules! counts {
-        ($plus:literal) => {
-            concat!(
-                "SELECT \
-                 (SELECT COUNT(*) FROM users u JOIN memberships m ON m.user_id = u.id \
-                  WHERE u.email = ? AND m.account_id = ?), \
-                 (SELECT MAX(id) FROM invites WHERE account_id = ? AND email = ? \
-                  AND status IN ('pending', 'expired')), \
-                 (SELECT COUNT(*) FROM invites WHERE account_id = ? AND status = 'pending' AND ",
-                $plus,
-                "expires_at > ?), \
-                 (SELECT COUNT(*) FROM audit WHERE account_id = ? AND at > ? \
-                  AND action IN ('invite.create', 'invite.resend')), \
-                 (SELECT MIN(at) FROM audit WHERE account_id = ? AND at > ? \
-                  AND action IN ('invite.create', 'invite.resend')), \
-                 (SELECT COUNT(*) FROM audit WHERE actor = ? AND at > ? \
-                  AND action IN ('invite.create', 'invite.resend')), \
-                 (SELECT MIN(at) FROM audit WHERE actor = ? AND at > ? \
-                  AND action IN ('invite.create', 'invite.resend'))"
-            )
-        };
-    }
-    let sql = match c.backend() {
-        Backend::Sqlite => counts!("+"),
-        _ => counts!(""),
-    };
-    let (e, i) = (invitee.as_str(), inviter.as_str());
-    let r = c
-        .row(
-            sql,
-            args![
-                e, account, account, e, account, now, account, since, account, since, i, since, i,
-                since
-            ],
-        )?
-        .ok_or_else(|| Error::Storage("the counts query returned no row".into()))?;
-    Ok(InviteCounts {
-        invitee_is_member: r.int(0)? > 0,
-        open_invite: r.opt_int(1)?,
-        pending: r.int(2)?,
-        sent_by_account: (r.int(3)?, r.opt_int(4)?),
-        sent_by_inviter: (r.int(5)?, r.opt_int(6)?),
-    })
+    invite_view(c, account, invitee, inviter, now, since)?
+        .map(|(_, counts)| counts)
+        .ok_or_else(|| Error::not_found("account", account))
 }
 
 // ---------- contacts and notifications ----------
