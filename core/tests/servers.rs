@@ -257,3 +257,175 @@ fn a_dropped_connection_is_replaced_on_the_next_call() {
             .unwrap();
     }
 }
+
+/// A TCP proxy in front of a server that can cut a connection at its COMMIT: before the COMMIT
+/// reaches the server (it rolls back), or after the server has committed but before its answer
+/// comes back. Either way the client cannot know the outcome.
+mod cutter {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicU8, Ordering};
+    use std::sync::Arc;
+
+    pub const PASS: u8 = 0;
+    /// Drop the connection instead of forwarding the COMMIT.
+    pub const BEFORE_COMMIT: u8 = 1;
+    /// Forward the COMMIT, then drop the connection instead of forwarding the answer.
+    pub const AFTER_COMMIT: u8 = 2;
+
+    pub struct Cutter {
+        pub port: u16,
+        pub mode: Arc<AtomicU8>,
+        /// How many connections were cut.
+        pub cuts: Arc<AtomicU8>,
+    }
+
+    pub fn start(server_port: u16) -> Cutter {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mode = Arc::new(AtomicU8::new(PASS));
+        let cuts = Arc::new(AtomicU8::new(0));
+        let (m, k) = (mode.clone(), cuts.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let server = TcpStream::connect(("127.0.0.1", server_port)).unwrap();
+                let armed = Arc::new(AtomicU8::new(0));
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (m1, k1, a1) = (m.clone(), k.clone(), armed.clone());
+                // client -> server
+                std::thread::spawn(move || {
+                    pump(client, server, |chunk, from, to| {
+                        if chunk.windows(6).any(|w| w == b"COMMIT") {
+                            match m1.swap(PASS, Ordering::SeqCst) {
+                                BEFORE_COMMIT => {
+                                    k1.fetch_add(1, Ordering::SeqCst);
+                                    cut(from, to);
+                                    return false;
+                                }
+                                AFTER_COMMIT => a1.store(1, Ordering::SeqCst),
+                                _ => {}
+                            }
+                        }
+                        true
+                    })
+                });
+                // server -> client: the first answer after an armed COMMIT is not passed on.
+                let k2 = k.clone();
+                std::thread::spawn(move || {
+                    pump(s2, c2, |_, from, to| {
+                        if armed.swap(0, Ordering::SeqCst) == 1 {
+                            k2.fetch_add(1, Ordering::SeqCst);
+                            cut(from, to);
+                            return false;
+                        }
+                        true
+                    })
+                });
+            }
+        });
+        Cutter { port, mode, cuts }
+    }
+
+    fn cut(a: &TcpStream, b: &TcpStream) {
+        let _ = a.shutdown(Shutdown::Both);
+        let _ = b.shutdown(Shutdown::Both);
+    }
+
+    /// Copies `from` to `to` until either ends or `keep` says stop.
+    fn pump(
+        mut from: TcpStream,
+        mut to: TcpStream,
+        mut keep: impl FnMut(&[u8], &TcpStream, &TcpStream) -> bool,
+    ) {
+        let mut buf = [0u8; 65536];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if !keep(&buf[..n], &from, &to) || to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+    }
+}
+
+#[test]
+fn a_connection_cut_at_commit_is_reported_as_unknown_never_retried() {
+    use cutter::{AFTER_COMMIT, BEFORE_COMMIT};
+    use std::sync::atomic::Ordering;
+    for (var, base) in servers() {
+        let dir = tempfile::tempdir().unwrap();
+        let direct_url = unique(&base, "cut");
+        let direct = Engine::create(config(dir.path(), &direct_url)).unwrap();
+        direct.upsert_account(ACCOUNT, ACCOUNT_NAME, OWNER).unwrap();
+        let u = ServerUrl::parse(&direct_url).unwrap();
+        let proxy = cutter::start(u.port);
+        let cut_url =
+            direct_url.replacen(&format!(":{}/", u.port), &format!(":{}/", proxy.port), 1);
+        let e = Engine::open(config(dir.path(), &cut_url)).unwrap();
+        let pending = |who: &Engine| -> Vec<String> {
+            who.pending(ACCOUNT)
+                .unwrap()
+                .into_iter()
+                .map(|i| i.email.to_string())
+                .collect()
+        };
+
+        // Cut before the COMMIT reaches the server: it rolls back; the caller cannot know.
+        proxy.mode.store(BEFORE_COMMIT, Ordering::SeqCst);
+        let err = e
+            .invite(
+                OWNER,
+                ACCOUNT,
+                "before@acme.example",
+                &keys(&["tickets"]),
+                None,
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::CommitUnknown, "{var}: {err}");
+        assert!(err.to_string().contains("may or may not"), "{err}");
+        assert_eq!(
+            proxy.cuts.load(Ordering::SeqCst),
+            1,
+            "{var}: the cut happened"
+        );
+        assert!(pending(&direct).is_empty(), "{var}: rolled back");
+
+        // The engine goes on, on a new connection.
+        assert!(pending(&e).is_empty(), "{var}");
+
+        // Cut after the server committed: the change is there, and was not made twice.
+        proxy.mode.store(AFTER_COMMIT, Ordering::SeqCst);
+        let err = e
+            .invite(
+                OWNER,
+                ACCOUNT,
+                "after@acme.example",
+                &keys(&["tickets"]),
+                None,
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::CommitUnknown, "{var}: {err}");
+        assert_eq!(
+            proxy.cuts.load(Ordering::SeqCst),
+            2,
+            "{var}: the second cut happened"
+        );
+        assert_eq!(
+            pending(&direct),
+            vec!["after@acme.example".to_string()],
+            "{var}"
+        );
+        assert_eq!(pending(&e), vec!["after@acme.example".to_string()], "{var}");
+        let creates = direct
+            .audit(ACCOUNT, 0, 100)
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.action == "invite.create")
+            .count();
+        assert_eq!(creates, 1, "{var}: never repeated");
+    }
+}
