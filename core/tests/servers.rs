@@ -296,7 +296,10 @@ mod cutter {
                 // client -> server
                 std::thread::spawn(move || {
                     pump(client, server, |chunk, from, to| {
-                        if chunk.windows(6).any(|w| w == b"COMMIT") {
+                        // The statement COMMIT alone: MySQL's COM_QUERY ends with its text,
+                        // PostgreSQL's Query message with the text and a NUL (and neither is
+                        // "READ COMMITTED" in a session's set-up).
+                        if chunk.ends_with(b"COMMIT") || chunk.ends_with(b"COMMIT\0") {
                             match m1.swap(PASS, Ordering::SeqCst) {
                                 BEFORE_COMMIT => {
                                     k1.fetch_add(1, Ordering::SeqCst);
