@@ -285,11 +285,6 @@ impl Config {
             base,
             raw.database_password_env.as_deref(),
         )?;
-        if let Database::Server(u) = &database {
-            if u.password_env.as_deref() == Some("") {
-                return Err(Error::config("database_password_env", "names no variable"));
-            }
-        }
         let raw_keys = raw
             .keys
             .ok_or_else(|| Error::config("keys", "the [keys] section is required"))?;

@@ -57,6 +57,9 @@ impl Database {
         if Database::is_url(text) {
             let mut u = ServerUrl::parse(text)?;
             if let Some(var) = password_env {
+                if var.is_empty() {
+                    return Err(Error::config("database_password_env", "names no variable"));
+                }
                 if u.password.is_some() {
                     return Err(Error::config(
                         "database_password_env",
@@ -325,21 +328,6 @@ impl ServerUrl {
             None => Ok(self.password.clone()),
         }
     }
-
-    /// The same server and login with another database name.
-    pub fn with_database(&self, name: &str) -> Result<ServerUrl> {
-        let mut u = self.clone();
-        if name.is_empty()
-            || name.len() > 64
-            || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
-        {
-            return Err(bad(
-                "the database name must be 1-64 characters of A-Z, a-z, 0-9 and _",
-            ));
-        }
-        u.database = name.to_string();
-        Ok(u)
-    }
 }
 
 #[cfg(test)]
@@ -376,6 +364,27 @@ mod tests {
         );
         assert_eq!(u.to_string(), "postgres://p@[::1]:6000/c");
         assert!(!format!("{u:?}").contains("cret"));
+    }
+
+    #[test]
+    fn the_password_variable_is_for_servers_and_names_one() {
+        let base = std::path::Path::new("/etc/cohort");
+        let d = Database::from_setting("mysql://u@h/db", base, Some("PW")).unwrap();
+        assert!(matches!(&d, Database::Server(u) if u.password_env.as_deref() == Some("PW")));
+        for (db, var, says) in [
+            ("mysql://u@h/db", "", "names no variable"),
+            ("mysql://u:pw@h/db", "PW", "holds a password too"),
+            ("cohort.db", "PW", "not a SQLite file"),
+        ] {
+            let e = Database::from_setting(db, base, Some(var))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(says), "{db} {var:?}: {e}");
+        }
+        assert_eq!(
+            Database::from_setting("cohort.db", base, None).unwrap(),
+            Database::Sqlite(base.join("cohort.db"))
+        );
     }
 
     #[test]

@@ -317,7 +317,13 @@ impl Engine {
         invite_id: i64,
         now: i64,
     ) -> Result<(InviteRow, Manager)> {
-        let (row, manager) = managed_invite(tx, actor, invite_id, now)?;
+        let row = store::invite_get(tx, invite_id, now)?
+            .ok_or_else(|| Error::not_found("invite", invite_id))?;
+        let account = &row.invite.account_id;
+        let (view, counts) =
+            store::invite_view(tx, account, &row.invite.email, actor, now, now - DAY)?.unzip();
+        let manager = manager_of(view, actor, account)?;
+        manager.may_grant(&row.invite.permissions)?;
         if !matches!(
             row.stored_status,
             InviteStatus::Pending | InviteStatus::Expired
@@ -327,8 +333,8 @@ impl Engine {
                 status: row.stored_status.as_str(),
             });
         }
-        let account = &manager.account.id;
-        let counts = store::invite_counts(tx, account, &row.invite.email, actor, now, now - DAY)?;
+        let counts =
+            counts.ok_or_else(|| Error::Internal("counts without their account".into()))?;
         refuse_member(&counts, account, &row.invite.email)?;
         self.rate_limit(&counts, account, now)?;
         Ok((row, manager))
@@ -360,9 +366,9 @@ impl Engine {
     }
 }
 
-/// The rule of `resend` and `cancel`, checked for their before-hooks and again in their
-/// transactions: the invite exists, and `actor` manages its account's users and may grant what
-/// it grants.
+/// The rule of `cancel`, checked for its before-hook and again in its transaction: the invite
+/// exists, and `actor` manages its account's users and may grant what it grants (`resend`
+/// checks the same within [`Engine::resend_check`], from one read with its counts).
 fn managed_invite(
     tx: &dyn Sql,
     actor: &Email,

@@ -32,8 +32,8 @@ pub fn row_counts(c: &dyn Sql) -> Result<Vec<(String, usize)>> {
 
 /// Copies every row of `from` into `to` in one transaction on each side: `from` is read in one
 /// snapshot and `to` commits everything or nothing. A target that already holds Cohort rows is
-/// refused unless `replace` (its rows are then deleted in the same transaction). After the copy
-/// both sides are compared row for row before the target commits.
+/// refused unless `replace` (its rows are then deleted in the same transaction). Each table is
+/// read back from the target and compared row for row with the source's before the commit.
 pub fn copy(
     from: &mut Store,
     to: &mut Store,
@@ -78,6 +78,21 @@ pub fn copy(
                             .collect();
                     dst.exec(&sql, &args)?;
                 }
+                // The table as the target now holds it, against the rows just read.
+                let copied = table_rows(dst, t, cols)?;
+                if copied != rows {
+                    let diff = rows
+                        .iter()
+                        .zip(&copied)
+                        .find(|(x, y)| x != y)
+                        .map(|(x, y)| format!("{t}: {x:?} / {y:?}"))
+                        .unwrap_or_else(|| {
+                            format!("{t}: {} rows / {} rows", rows.len(), copied.len())
+                        });
+                    return Err(Error::Storage(format!(
+                        "the copy differs from the source ({diff}); nothing was committed"
+                    )));
+                }
                 tables.push((t.to_string(), rows.len()));
             }
             if dst.backend() == Backend::Postgres {
@@ -91,18 +106,6 @@ pub fn copy(
                         &[],
                     )?;
                 }
-            }
-            let (a, b) = (super::dump(src)?, super::dump(dst)?);
-            if a != b {
-                let diff = a
-                    .iter()
-                    .zip(&b)
-                    .find(|(x, y)| x != y)
-                    .map(|(x, y)| format!("{x} / {y}"))
-                    .unwrap_or_else(|| format!("{} rows / {} rows", a.len(), b.len()));
-                return Err(Error::Storage(format!(
-                    "the copy differs from the source ({diff}); nothing was committed"
-                )));
             }
             Ok(CopyReport {
                 from: from_name.to_string(),

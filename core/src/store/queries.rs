@@ -161,13 +161,17 @@ pub fn account_set_owner(c: &dyn Sql, id: &str, owner_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// The columns and joins of [`account_with_actor`] (its first argument: the actor's email).
+/// The columns (0-8) and joins of [`account_with_actor`], with more columns after them; its
+/// first `?` after theirs is the actor's email.
 macro_rules! account_with_actor_select {
-    () => {
-        "SELECT a.id, a.name, o.email, a.created_at, a.owner_id, u.id, m.role, m.perm_all, m.perms \
-         FROM accounts a JOIN users o ON o.id = a.owner_id \
-         LEFT JOIN users u ON u.email = ? \
-         LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = u.id"
+    ($($more:tt)*) => {
+        concat!(
+            "SELECT a.id, a.name, o.email, a.created_at, a.owner_id, u.id, m.role, m.perm_all, m.perms",
+            $($more)*,
+            " FROM accounts a JOIN users o ON o.id = a.owner_id \
+             LEFT JOIN users u ON u.email = ? \
+             LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = u.id"
+        )
     };
 }
 
@@ -182,7 +186,7 @@ pub fn account_with_actor(
     actor: &Email,
 ) -> Result<Option<AccountAndActor>> {
     c.row(
-        concat!(account_with_actor_select!(), " WHERE a.id = ?"),
+        concat!(account_with_actor_select!(""), " WHERE a.id = ?"),
         args![actor.as_str(), account],
     )?
     .map(|r| account_and_actor(&r))
@@ -645,6 +649,7 @@ pub struct InviteCounts {
 }
 
 /// The subqueries of [`invite_view`]; `$plus` is SQLite's planner hint (see [`pending_count`]).
+/// Their `?`s come before the actor's of [`account_with_actor_select`].
 macro_rules! invite_counts_columns {
     ($plus:literal) => {
         concat!(
@@ -681,19 +686,15 @@ pub fn invite_view(
 ) -> Result<Option<(AccountAndActor, InviteCounts)>> {
     macro_rules! view {
         ($plus:literal) => {
-            concat!(account_with_actor_select!(), " WHERE a.id = ?").replacen(
-                "SELECT ",
-                concat!("SELECT ", invite_counts_columns!($plus), ", "),
-                1,
+            concat!(
+                account_with_actor_select!(", ", invite_counts_columns!($plus)),
+                " WHERE a.id = ?"
             )
         };
     }
-    // Built once per backend: the statement text is the cache key of prepared statements.
-    static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    static SERVER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let sql = match c.backend() {
-        Backend::Sqlite => SQLITE.get_or_init(|| view!("+")),
-        _ => SERVER.get_or_init(|| view!("")),
+        Backend::Sqlite => view!("+"),
+        _ => view!(""),
     };
     let (e, i) = (invitee.as_str(), inviter.as_str());
     let Some(r) = c.row(
@@ -703,30 +704,15 @@ pub fn invite_view(
     else {
         return Ok(None);
     };
-    // The counts come first (columns 0-6), then the account and actor (7-15).
+    // The account and actor (columns 0-8), then the counts (9-15).
     let counts = InviteCounts {
-        invitee_is_member: r.int(0)? > 0,
-        open_invite: r.opt_int(1)?,
-        pending: r.int(2)?,
-        sent_by_account: (r.int(3)?, r.opt_int(4)?),
-        sent_by_inviter: (r.int(5)?, r.opt_int(6)?),
+        invitee_is_member: r.int(9)? > 0,
+        open_invite: r.opt_int(10)?,
+        pending: r.int(11)?,
+        sent_by_account: (r.int(12)?, r.opt_int(13)?),
+        sent_by_inviter: (r.int(14)?, r.opt_int(15)?),
     };
-    let rest = Row(r.0[7..].to_vec());
-    Ok(Some((account_and_actor(&rest)?, counts)))
-}
-
-/// [`invite_view`]'s counts alone, for an invite known to exist (`resend`).
-pub fn invite_counts(
-    c: &dyn Sql,
-    account: &str,
-    invitee: &Email,
-    inviter: &Email,
-    now: i64,
-    since: i64,
-) -> Result<InviteCounts> {
-    invite_view(c, account, invitee, inviter, now, since)?
-        .map(|(_, counts)| counts)
-        .ok_or_else(|| Error::not_found("account", account))
+    Ok(Some((account_and_actor(&r)?, counts)))
 }
 
 // ---------- contacts and notifications ----------

@@ -22,12 +22,6 @@ impl From<i64> for Arg<'_> {
     }
 }
 
-impl From<u32> for Arg<'_> {
-    fn from(v: u32) -> Self {
-        Arg::Int(i64::from(v))
-    }
-}
-
 impl From<bool> for Arg<'_> {
     fn from(v: bool) -> Self {
         Arg::Int(i64::from(v))
