@@ -113,7 +113,8 @@ check "PostgreSQL: cohort_smoke is gone" \
 COHORT="${CARGO_TARGET_DIR:-$ROOT/target}/release/cohort"
 SUITES=(--test engine --test team --test tokens --test concurrency --test check_fresh
         --test durability --test prop_invite_ops --test hooks_decisions --test hooks_events
-        --test hooks_policies --test hooks_logging --test hooks_containment --test hooks_config)
+        --test hooks_policies --test hooks_logging --test hooks_containment --test hooks_config
+        --test store_batches --test migrations)
 suites_on() {         # suites_on URL: the engine suites, races and kill -9 tests on that server
     COHORT_TEST_DATABASE="$1" cargo test --release --locked -q -p cohort-core "${SUITES[@]}" \
         > "$dir/suites.log" 2>&1 || { tail -60 "$dir/suites.log"; return 1; }

@@ -36,7 +36,7 @@ impl Engine {
         let ttl = verdict.expires_at.map_or(ttl, |e| e - now);
         let nonce = token::random_nonce()?;
         let hash = token::nonce_hash(&nonce);
-        let (invite, acct) = self.store().write(|tx| {
+        let (id, acct) = self.store().write(|tx| {
             store::lock_account(tx, account)?;
             let manager = self.invite_check(tx, &actor, account, &email, permissions, now)?;
             let id = store::invite_insert(
@@ -61,22 +61,22 @@ impl Engine {
                 None,
                 Some(permissions.to_text()),
             )?;
-            // The row as just written (no need to read it back).
-            let invite = Invite {
-                id,
-                account_id: account.to_string(),
-                email: email.clone(),
-                permissions: permissions.clone(),
-                invited_by: actor.clone(),
-                created_at: now,
-                expires_at: now + ttl,
-                status: InviteStatus::Pending,
-                times_sent: 1,
-                last_sent_at: now,
-                accepted_by: None,
-            };
-            Ok((invite, manager.account))
+            Ok((id, manager.account))
         })?;
+        // The row as written (no need to read it back); its id is known now that it committed.
+        let invite = Invite {
+            id: id.get()?,
+            account_id: account.to_string(),
+            email: email.clone(),
+            permissions: permissions.clone(),
+            invited_by: actor.clone(),
+            created_at: now,
+            expires_at: now + ttl,
+            status: InviteStatus::Pending,
+            times_sent: 1,
+            last_sent_at: now,
+            accepted_by: None,
+        };
         let issued = self.issue(invite, &acct, now, nonce)?;
         self.after_hook(Action::Invite, now, |tx| {
             let i = &issued.invite;
@@ -303,7 +303,7 @@ impl Engine {
                 cap: max_pending,
             });
         }
-        self.rate_limit(&counts, account, now)?;
+        self.rate_limit(tx, &counts, account, actor, now)?;
         Ok(manager)
     }
 
@@ -336,31 +336,46 @@ impl Engine {
         let counts =
             counts.ok_or_else(|| Error::Internal("counts without their account".into()))?;
         refuse_member(&counts, account, &row.invite.email)?;
-        self.rate_limit(&counts, account, now)?;
+        self.rate_limit(tx, &counts, account, actor, now)?;
         Ok((row, manager))
     }
 
     /// Refuses a send over the account's or the inviter's rolling-day budget, saying when the
     /// next one is possible. The sends are the `invite.create` and `invite.resend` audit entries,
     /// which the same transaction writes for this send once it is allowed.
-    fn rate_limit(&self, counts: &store::InviteCounts, account: &str, now: i64) -> Result<()> {
-        let (n, oldest) = counts.sent_by_account;
+    fn rate_limit(
+        &self,
+        tx: &dyn Sql,
+        counts: &store::InviteCounts,
+        account: &str,
+        inviter: &Email,
+        now: i64,
+    ) -> Result<()> {
+        let refuse = |who: String, n: i64, cap: u32, by: store::Sender<'_>| -> Result<()> {
+            let first = store::first_send(tx, by, now - DAY)?;
+            Err(Error::RateLimited(format!(
+                "{who} has sent {n} invites in the last 24 hours (the limit is {cap}); \
+                 the next invite is possible at {}",
+                format_rfc3339(first.unwrap_or(now) + DAY)
+            )))
+        };
         let cap = self.cfg.max_invites_per_day;
-        if n >= i64::from(cap) {
-            return Err(Error::RateLimited(format!(
-                "account {account} has sent {n} invites in the last 24 hours (the limit is {cap}); \
-                 the next invite is possible at {}",
-                format_rfc3339(oldest.unwrap_or(now) + DAY)
-            )));
+        if counts.sent_by_account >= i64::from(cap) {
+            return refuse(
+                format!("account {account}"),
+                counts.sent_by_account,
+                cap,
+                store::Sender::Account(account),
+            );
         }
-        let (n, oldest) = counts.sent_by_inviter;
         let cap = self.cfg.max_invites_per_inviter_per_day;
-        if n >= i64::from(cap) {
-            return Err(Error::RateLimited(format!(
-                "this inviter has sent {n} invites in the last 24 hours (the limit is {cap}); \
-                 the next invite is possible at {}",
-                format_rfc3339(oldest.unwrap_or(now) + DAY)
-            )));
+        if counts.sent_by_inviter >= i64::from(cap) {
+            return refuse(
+                "this inviter".into(),
+                counts.sent_by_inviter,
+                cap,
+                store::Sender::Inviter(inviter),
+            );
         }
         Ok(())
     }

@@ -18,7 +18,7 @@ pub mod sql;
 pub mod sqlite;
 
 pub use queries::*;
-pub use sql::{Backend, Sql};
+pub use sql::{Arg, Backend, InsertId, Sql};
 
 use crate::config::{Database, Synchronous};
 use crate::error::Result;
@@ -26,7 +26,7 @@ use crate::model::{Permissions, Role};
 
 /// The schema version this build writes, on every backend (`PRAGMA user_version` on SQLite,
 /// the `cohort_schema` table on a server).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How [`Store::open`] treats a database that does not exist yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,13 +6,12 @@
 //! transaction each, and those that read an account's state first lock its row
 //! ([`super::queries::lock_account`]); reads run in one REPEATABLE READ snapshot.
 
-use super::server::{self, Driver, Lost, Session};
-use super::sql::{Arg, Backend, Cell, Row, Sql};
+use super::server::{self, Driver, Lost, Outcome, Session};
+use super::sql::{Arg, Cell, Row, Sql};
 use super::{OpenMode, OpenOptions};
 use crate::config::{ServerUrl, TlsMode};
 use crate::error::{Error, Result};
 use mysql::prelude::Queryable;
-use std::cell::RefCell;
 
 /// The schema, version 3 (the version SQLite reached when server databases arrived).
 const SCHEMA_V3: &[&str] = &[
@@ -99,6 +98,14 @@ const SCHEMA_V3: &[&str] = &[
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
     "CREATE TABLE cohort_schema (version BIGINT NOT NULL) ENGINE=InnoDB",
     "INSERT INTO cohort_schema (version) VALUES (3)",
+];
+
+/// Version 4: see the SQLite backend's `SCHEMA_V4`. One `ALTER TABLE` (atomic by itself), so
+/// that a migration cut short leaves either index, and the next one does it again.
+const SCHEMA_V4: &[&str] = &[
+    "ALTER TABLE invites DROP INDEX invites_by_account, \
+     ADD INDEX invites_by_account (account_id, status, email, expires_at)",
+    "INSERT INTO cohort_schema (version) VALUES (4)",
 ];
 
 /// A connection to a MariaDB/MySQL database.
@@ -220,6 +227,11 @@ impl MysqlStore {
                     c.query_drop(*stmt).map_err(m)?;
                 }
             }
+            if found < 4 {
+                for stmt in SCHEMA_V4 {
+                    c.query_drop(*stmt).map_err(m)?;
+                }
+            }
             Ok(())
         })();
         let _ = c.query_drop("DO RELEASE_LOCK('cohort_schema')");
@@ -234,11 +246,13 @@ impl MysqlStore {
     ) -> Result<T> {
         // Writes at READ COMMITTED (the session's level): after the row lock a write takes
         // first, every statement sees the latest commits. Reads take one snapshot.
-        let begin = if read_only {
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
-             START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT"
+        let begin: &[&str] = if read_only {
+            &[
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+                "START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT",
+            ]
         } else {
-            "START TRANSACTION"
+            &["START TRANSACTION"]
         };
         self.session.transact(begin, f)
     }
@@ -283,6 +297,7 @@ impl MyDriver {
 
 impl Driver for MyDriver {
     type Conn = mysql::Conn;
+    const TYPED_BATCH_ROWS: bool = true;
 
     fn url(&self) -> &ServerUrl {
         &self.url
@@ -296,26 +311,126 @@ impl Driver for MyDriver {
         conn.query_drop(sql).map_err(|e| map(&self.url, e))
     }
 
-    fn run<T>(
+    fn exec(
         &self,
         conn: &mut mysql::Conn,
-        f: impl FnOnce(&dyn Sql) -> Result<T>,
-    ) -> (Result<T>, bool) {
-        let tx = MyTx {
-            conn: RefCell::new(conn),
-            url: &self.url,
-            lost: RefCell::new(false),
-        };
-        let out = f(&tx);
-        let lost = *tx.lost.borrow();
-        (out, lost)
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> std::result::Result<u64, Lost> {
+        let r = conn
+            .exec_iter(sql, params(args))
+            .map_err(|e| map(&self.url, e))?;
+        Ok(r.affected_rows())
+    }
+
+    fn insert(
+        &self,
+        conn: &mut mysql::Conn,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> std::result::Result<i64, Lost> {
+        let r = conn
+            .exec_iter(sql, params(args))
+            .map_err(|e| map(&self.url, e))?;
+        let id = r
+            .last_insert_id()
+            .ok_or_else(|| Lost::No(Error::Internal("INSERT returned no id".into())))?;
+        i64::try_from(id).map_err(|_| Lost::No(Error::Internal("id out of range".into())))
+    }
+
+    fn rows(
+        &self,
+        conn: &mut mysql::Conn,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> std::result::Result<Vec<Row>, Lost> {
+        let rows: Vec<mysql::Row> = conn
+            .exec(sql, params(args))
+            .map_err(|e| map(&self.url, e))?;
+        Ok(rows.into_iter().map(|r| typed_row(r, cell)).collect())
+    }
+
+    /// Text as `_utf8mb4 X'…' COLLATE utf8mb4_bin`, bytes as `X'…'`: hexadecimal literals,
+    /// which no character of the value (quote, backslash, NUL) can end early, whatever the
+    /// session's `sql_mode`.
+    fn render(&self, sql: &str, args: &[Arg<'_>], _insert: bool) -> Result<String> {
+        server::substitute(sql, args, |out, a| {
+            match *a {
+                Arg::Int(v) => out.push_str(&v.to_string()),
+                Arg::Text(t) => {
+                    out.push_str("_utf8mb4 X'");
+                    server::push_hex(out, t.as_bytes());
+                    out.push_str("' COLLATE utf8mb4_bin");
+                }
+                Arg::Bytes(b) => {
+                    out.push_str("X'");
+                    server::push_hex(out, b);
+                    out.push('\'');
+                }
+                Arg::Null => out.push_str("NULL"),
+            }
+            Ok(())
+        })
+    }
+
+    fn batch(
+        &self,
+        conn: &mut mysql::Conn,
+        stmts: &[String],
+    ) -> std::result::Result<Vec<Outcome>, Lost> {
+        let m = |e| map(&self.url, e);
+        let mut outs = Vec::with_capacity(stmts.len());
+        let mut result = conn.query_iter(stmts.join(";\n")).map_err(m)?;
+        while let Some(mut set) = result.iter() {
+            // Read before the rows: consuming them moves on to the next statement's answer.
+            let affected = set.affected_rows();
+            let id = set.last_insert_id().and_then(|v| i64::try_from(v).ok());
+            let mut rows = Vec::new();
+            for r in set.by_ref() {
+                rows.push(typed_row(r.map_err(m)?, text_cell));
+            }
+            outs.push(Outcome { affected, id, rows });
+        }
+        if outs.len() != stmts.len() {
+            return Err(Lost::No(Error::Internal(format!(
+                "the server answered {} of {} statements",
+                outs.len(),
+                stmts.len()
+            ))));
+        }
+        Ok(outs)
     }
 }
 
-struct MyTx<'a> {
-    conn: RefCell<&'a mut mysql::Conn>,
-    url: &'a ServerUrl,
-    lost: RefCell<bool>,
+/// A row's values, each typed by its column with `cell`.
+fn typed_row(r: mysql::Row, cell: fn(mysql::Value, &mysql::Column) -> Cell) -> Row {
+    let cols = r.columns();
+    Row(r
+        .unwrap()
+        .into_iter()
+        .zip(cols.iter())
+        .map(|(v, c)| cell(v, c))
+        .collect())
+}
+
+/// A value of the text protocol (every value is bytes), typed by its column as the binary
+/// protocol types it.
+fn text_cell(v: mysql::Value, col: &mysql::Column) -> Cell {
+    use mysql::consts::ColumnType::*;
+    match (v, col.column_type()) {
+        (
+            mysql::Value::Bytes(b),
+            MYSQL_TYPE_TINY | MYSQL_TYPE_SHORT | MYSQL_TYPE_INT24 | MYSQL_TYPE_LONG
+            | MYSQL_TYPE_LONGLONG | MYSQL_TYPE_YEAR,
+        ) => match std::str::from_utf8(&b)
+            .ok()
+            .and_then(|t| t.parse::<i64>().ok())
+        {
+            Some(i) => Cell::Int(i),
+            None => cell(mysql::Value::Bytes(b), col),
+        },
+        (v, _) => cell(v, col),
+    }
 }
 
 fn value(a: &Arg<'_>) -> mysql::Value {
@@ -351,53 +466,5 @@ fn cell(v: mysql::Value, col: &mysql::Column) -> Cell {
             Err(e) => Cell::Bytes(e.into_bytes()),
         },
         other => Cell::Text(other.as_sql(true)),
-    }
-}
-
-impl MyTx<'_> {
-    fn fail(&self, e: mysql::Error) -> Error {
-        let l = map(self.url, e);
-        if matches!(l, Lost::Connection(_)) {
-            *self.lost.borrow_mut() = true;
-        }
-        l.into_error(self.url)
-    }
-}
-
-impl Sql for MyTx<'_> {
-    fn backend(&self) -> Backend {
-        Backend::Mysql
-    }
-
-    fn exec(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
-        let mut c = self.conn.borrow_mut();
-        let r = c.exec_iter(sql, params(args)).map_err(|e| self.fail(e))?;
-        Ok(r.affected_rows())
-    }
-
-    fn insert(&self, sql: &str, args: &[Arg<'_>]) -> Result<i64> {
-        let mut c = self.conn.borrow_mut();
-        let r = c.exec_iter(sql, params(args)).map_err(|e| self.fail(e))?;
-        let id = r
-            .last_insert_id()
-            .ok_or_else(|| Error::Internal("INSERT returned no id".into()))?;
-        i64::try_from(id).map_err(|_| Error::Internal("id out of range".into()))
-    }
-
-    fn rows(&self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>> {
-        let mut c = self.conn.borrow_mut();
-        let rows: Vec<mysql::Row> = c.exec(sql, params(args)).map_err(|e| self.fail(e))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let cols = r.columns();
-                Row(r
-                    .unwrap()
-                    .into_iter()
-                    .zip(cols.iter())
-                    .map(|(v, c)| cell(v, c))
-                    .collect())
-            })
-            .collect())
     }
 }

@@ -5,14 +5,20 @@
 //! its row ([`super::queries::lock_account`]); multi-statement reads run in a REPEATABLE READ,
 //! READ ONLY transaction, so they see one snapshot.
 
-use super::server::{self, Driver, Lost, Session};
-use super::sql::{Arg, Backend, Cell, Row, Sql};
+use super::server::{self, Driver, Lost, Outcome, Session};
+use super::sql::{Arg, Cell, Row, Sql};
 use super::{OpenMode, OpenOptions};
 use crate::config::{ServerUrl, TlsMode};
 use crate::error::{Error, Result};
 use postgres::types::{IsNull, ToSql, Type};
-use std::cell::RefCell;
 use std::collections::HashMap;
+
+/// Version 4: see the SQLite backend's `SCHEMA_V4`.
+const SCHEMA_V4: &str = "
+DROP INDEX invites_by_account;
+CREATE INDEX invites_by_account ON invites (account_id, status, email, expires_at);
+INSERT INTO cohort_schema (version) VALUES (4);
+";
 
 /// The schema, version 3 (the version SQLite reached when server databases arrived). One
 /// transaction: PostgreSQL's DDL is transactional.
@@ -261,6 +267,9 @@ impl PgStore {
         if found == 0 {
             tx.batch_execute(SCHEMA_V3).map_err(m)?;
         }
+        if found < 4 {
+            tx.batch_execute(SCHEMA_V4).map_err(m)?;
+        }
         tx.commit().map_err(m)?;
         Ok(())
     }
@@ -271,10 +280,10 @@ impl PgStore {
         read_only: bool,
         f: impl FnOnce(&dyn Sql) -> Result<T>,
     ) -> Result<T> {
-        let begin = if read_only {
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        let begin: &[&str] = if read_only {
+            &["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"]
         } else {
-            "BEGIN"
+            &["BEGIN"]
         };
         self.session.transact(begin, f)
     }
@@ -296,7 +305,8 @@ impl PgDriver {
             .application_name("cohort")
             .connect_timeout(std::time::Duration::from_secs(10))
             .options(&format!(
-                "-c synchronous_commit=on -c lock_timeout={} -c client_encoding=UTF8",
+                "-c synchronous_commit=on -c standard_conforming_strings=on -c lock_timeout={} \
+                 -c client_encoding=UTF8",
                 self.opts.busy_timeout_ms.max(1)
             ));
         if let Some(pw) = u.password()? {
@@ -321,6 +331,8 @@ impl PgDriver {
 
 impl Driver for PgDriver {
     type Conn = Conn;
+    /// The simple query protocol hands rows over as untyped text.
+    const TYPED_BATCH_ROWS: bool = false;
 
     fn url(&self) -> &ServerUrl {
         &self.url
@@ -336,22 +348,109 @@ impl Driver for PgDriver {
             .map_err(|e| map(&self.url, e))
     }
 
-    fn run<T>(&self, conn: &mut Conn, f: impl FnOnce(&dyn Sql) -> Result<T>) -> (Result<T>, bool) {
-        let tx = PgTx {
-            conn: RefCell::new(conn),
-            url: &self.url,
-            lost: RefCell::new(false),
-        };
-        let out = f(&tx);
-        let lost = *tx.lost.borrow();
-        (out, lost)
+    fn exec(&self, conn: &mut Conn, sql: &str, args: &[Arg<'_>]) -> std::result::Result<u64, Lost> {
+        let st = self.statement(conn, sql)?;
+        conn.client
+            .execute(&st, &refs(args))
+            .map_err(|e| map(&self.url, e))
     }
-}
 
-struct PgTx<'a> {
-    conn: RefCell<&'a mut Conn>,
-    url: &'a ServerUrl,
-    lost: RefCell<bool>,
+    fn insert(
+        &self,
+        conn: &mut Conn,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> std::result::Result<i64, Lost> {
+        let st = self.statement(conn, &format!("{sql} RETURNING id"))?;
+        let row = conn
+            .client
+            .query_one(&st, &refs(args))
+            .map_err(|e| map(&self.url, e))?;
+        row.try_get(0).map_err(|e| map(&self.url, e))
+    }
+
+    fn rows(
+        &self,
+        conn: &mut Conn,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> std::result::Result<Vec<Row>, Lost> {
+        let st = self.statement(conn, sql)?;
+        let rows = conn
+            .client
+            .query(&st, &refs(args))
+            .map_err(|e| map(&self.url, e))?;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| cell(r, i))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map(Row)
+                    .map_err(|e| map(&self.url, e))
+            })
+            .collect()
+    }
+
+    /// Text as a standard string literal (quotes doubled; the session has
+    /// `standard_conforming_strings = on`, so a backslash is only a backslash), bytes as
+    /// `'\x…'::bytea`.
+    fn render(&self, sql: &str, args: &[Arg<'_>], insert: bool) -> Result<String> {
+        let mut out = server::substitute(sql, args, |out, a| {
+            match *a {
+                Arg::Int(v) => out.push_str(&v.to_string()),
+                Arg::Text(t) => {
+                    if t.contains('\0') {
+                        return Err(Error::Storage(
+                            "PostgreSQL text cannot hold a NUL character".into(),
+                        ));
+                    }
+                    out.push('\'');
+                    out.push_str(&t.replace('\'', "''"));
+                    out.push('\'');
+                }
+                Arg::Bytes(b) => {
+                    out.push_str("'\\x");
+                    server::push_hex(out, b);
+                    out.push_str("'::bytea");
+                }
+                Arg::Null => out.push_str("NULL"),
+            }
+            Ok(())
+        })?;
+        if insert {
+            out.push_str(" RETURNING id");
+        }
+        Ok(out)
+    }
+
+    fn batch(&self, conn: &mut Conn, stmts: &[String]) -> std::result::Result<Vec<Outcome>, Lost> {
+        use postgres::SimpleQueryMessage as M;
+        let msgs = conn
+            .client
+            .simple_query(&stmts.join(";\n"))
+            .map_err(|e| map(&self.url, e))?;
+        let mut outs = Vec::with_capacity(stmts.len());
+        let mut id = None;
+        for m in msgs {
+            match m {
+                M::Row(r) if id.is_none() => id = r.get(0).and_then(|v| v.parse::<i64>().ok()),
+                M::CommandComplete(n) => outs.push(Outcome {
+                    affected: n,
+                    id: id.take(),
+                    rows: Vec::new(),
+                }),
+                _ => {}
+            }
+        }
+        if outs.len() != stmts.len() {
+            return Err(Lost::No(Error::Internal(format!(
+                "the server answered {} of {} statements",
+                outs.len(),
+                stmts.len()
+            ))));
+        }
+        Ok(outs)
+    }
 }
 
 /// Arguments are typed by the statement's parameters (all integers are BIGINT).
@@ -399,71 +498,24 @@ fn cell(r: &postgres::Row, i: usize) -> std::result::Result<Cell, postgres::Erro
     })
 }
 
-impl PgTx<'_> {
-    fn fail(&self, e: postgres::Error) -> Error {
-        let l = map(self.url, e);
-        if matches!(l, Lost::Connection(_)) {
-            *self.lost.borrow_mut() = true;
-        }
-        l.into_error(self.url)
-    }
-
-    fn statement(&self, sql: &str) -> Result<postgres::Statement> {
-        let mut c = self.conn.borrow_mut();
+impl PgDriver {
+    /// The statement prepared from `sql` on this connection (prepared on first use).
+    fn statement(&self, c: &mut Conn, sql: &str) -> std::result::Result<postgres::Statement, Lost> {
         if let Some(st) = c.prepared.get(sql) {
             return Ok(st.clone());
         }
-        let st = c.client.prepare(&numbered(sql)).map_err(|e| self.fail(e))?;
+        let st = c
+            .client
+            .prepare(&numbered(sql))
+            .map_err(|e| map(&self.url, e))?;
         if c.prepared.len() >= 256 {
             c.prepared.clear();
         }
         c.prepared.insert(sql.to_string(), st.clone());
         Ok(st)
     }
-
-    fn refs<'b>(args: &'b [Arg<'b>]) -> Vec<&'b (dyn ToSql + Sync)> {
-        args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
-    }
 }
 
-impl Sql for PgTx<'_> {
-    fn backend(&self) -> Backend {
-        Backend::Postgres
-    }
-
-    fn exec(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
-        let st = self.statement(sql)?;
-        let mut c = self.conn.borrow_mut();
-        c.client
-            .execute(&st, &Self::refs(args))
-            .map_err(|e| self.fail(e))
-    }
-
-    fn insert(&self, sql: &str, args: &[Arg<'_>]) -> Result<i64> {
-        let st = self.statement(&format!("{sql} RETURNING id"))?;
-        let mut c = self.conn.borrow_mut();
-        let row = c
-            .client
-            .query_one(&st, &Self::refs(args))
-            .map_err(|e| self.fail(e))?;
-        row.try_get(0).map_err(|e| self.fail(e))
-    }
-
-    fn rows(&self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>> {
-        let st = self.statement(sql)?;
-        let mut c = self.conn.borrow_mut();
-        let rows = c
-            .client
-            .query(&st, &Self::refs(args))
-            .map_err(|e| self.fail(e))?;
-        rows.iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| cell(r, i))
-                    .collect::<std::result::Result<Vec<_>, _>>()
-                    .map(Row)
-                    .map_err(|e| self.fail(e))
-            })
-            .collect()
-    }
+fn refs<'b>(args: &'b [Arg<'b>]) -> Vec<&'b (dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }

@@ -1,7 +1,7 @@
 //! Every query Cohort runs, written once for all backends (see [`super::sql`] for the rules of
 //! shared SQL).
 
-use super::sql::{args, Backend, Row, Sql};
+use super::sql::{args, Backend, InsertId, Row, Sql};
 use crate::error::{Error, Result};
 use crate::model::*;
 
@@ -34,7 +34,8 @@ fn perms(r: &Row, all: usize) -> Result<Permissions> {
 /// COMMITTED on both servers).
 pub fn lock_account(c: &dyn Sql, account: &str) -> Result<()> {
     if c.backend() != Backend::Sqlite {
-        c.rows(
+        // Sent with the next statement: the lock is taken before it runs.
+        c.defer(
             "SELECT id FROM accounts WHERE id = ? FOR UPDATE",
             args![account],
         )?;
@@ -42,12 +43,15 @@ pub fn lock_account(c: &dyn Sql, account: &str) -> Result<()> {
     Ok(())
 }
 
-/// [`lock_account`] on the account of invite `id` (nothing when there is no such invite).
+/// [`lock_account`] on the account of invite `id` (nothing when there is no such invite). The
+/// subquery takes no lock (neither server locks a subquery's rows unless it says so).
 pub fn lock_invite_account(c: &dyn Sql, id: i64) -> Result<()> {
     if c.backend() != Backend::Sqlite {
-        if let Some(r) = c.row("SELECT account_id FROM invites WHERE id = ?", args![id])? {
-            lock_account(c, &r.text(0)?)?;
-        }
+        c.defer(
+            "SELECT id FROM accounts WHERE id = (SELECT account_id FROM invites WHERE id = ?) \
+             FOR UPDATE",
+            args![id],
+        )?;
     }
     Ok(())
 }
@@ -55,9 +59,11 @@ pub fn lock_invite_account(c: &dyn Sql, id: i64) -> Result<()> {
 /// [`lock_account`] on the account of contact `id` (nothing when there is no such contact).
 pub fn lock_contact_account(c: &dyn Sql, id: i64) -> Result<()> {
     if c.backend() != Backend::Sqlite {
-        if let Some(r) = c.row("SELECT account_id FROM contacts WHERE id = ?", args![id])? {
-            lock_account(c, &r.text(0)?)?;
-        }
+        c.defer(
+            "SELECT id FROM accounts WHERE id = (SELECT account_id FROM contacts WHERE id = ?) \
+             FOR UPDATE",
+            args![id],
+        )?;
     }
     Ok(())
 }
@@ -65,7 +71,7 @@ pub fn lock_contact_account(c: &dyn Sql, id: i64) -> Result<()> {
 /// Like [`lock_account`], for writes that read and rewrite one login.
 pub fn lock_user(c: &dyn Sql, email: &Email) -> Result<()> {
     if c.backend() != Backend::Sqlite {
-        c.rows(
+        c.defer(
             "SELECT id FROM users WHERE email = ? FOR UPDATE",
             args![email.as_str()],
         )?;
@@ -165,12 +171,21 @@ pub fn account_set_owner(c: &dyn Sql, id: &str, owner_id: i64) -> Result<()> {
 /// first `?` after theirs is the actor's email.
 macro_rules! account_with_actor_select {
     ($($more:tt)*) => {
+        account_with_actor_joins!([$($more)*], "")
+    };
+}
+
+/// [`account_with_actor_select`] with more columns and more joins (whose `?`s come after the
+/// actor's).
+macro_rules! account_with_actor_joins {
+    ([$($more:tt)*], $joins:literal) => {
         concat!(
             "SELECT a.id, a.name, o.email, a.created_at, a.owner_id, u.id, m.role, m.perm_all, m.perms",
             $($more)*,
             " FROM accounts a JOIN users o ON o.id = a.owner_id \
              LEFT JOIN users u ON u.email = ? \
-             LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = u.id"
+             LEFT JOIN memberships m ON m.account_id = a.id AND m.user_id = u.id",
+            $joins
         )
     };
 }
@@ -438,9 +453,10 @@ pub struct NewInvite<'a> {
     pub token_hash: &'a [u8],
 }
 
-pub fn invite_insert(c: &dyn Sql, n: &NewInvite<'_>) -> Result<i64> {
+/// Inserts an invite, sent with the next statement (see [`Sql::insert_deferred`]).
+pub fn invite_insert(c: &dyn Sql, n: &NewInvite<'_>) -> Result<InsertId> {
     let (all, keys) = n.permissions.to_db();
-    c.insert(
+    c.insert_deferred(
         "INSERT INTO invites (account_id, email, perm_all, perms, invited_by, created_at, expires_at, status, \
          times_sent, last_sent_at, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 1, ?, ?)",
         args![
@@ -539,8 +555,9 @@ pub struct AuditEntry<'a> {
     pub new_value: Option<String>,
 }
 
+/// Writes an audit entry, sent with the next statement (see [`Sql::defer`]).
 pub fn audit_insert(c: &dyn Sql, now: i64, e: &AuditEntry<'_>) -> Result<()> {
-    c.exec(
+    c.defer(
         "INSERT INTO audit (at, actor, account_id, action, target, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)",
         args![
             now,
@@ -551,8 +568,7 @@ pub fn audit_insert(c: &dyn Sql, now: i64, e: &AuditEntry<'_>) -> Result<()> {
             e.old_value.as_deref(),
             e.new_value.as_deref()
         ],
-    )?;
-    Ok(())
+    )
 }
 
 /// The latest `limit` entries of an account at or after `since`, oldest first.
@@ -642,40 +658,39 @@ pub struct InviteCounts {
     pub open_invite: Option<i64>,
     /// Invites of the account that are pending and not yet overdue.
     pub pending: i64,
-    /// Invites (new or resent) the account sent after `since`, and the oldest of their times.
-    pub sent_by_account: (i64, Option<i64>),
-    /// Invites `inviter` sent after `since` over all accounts, and the oldest of their times.
-    pub sent_by_inviter: (i64, Option<i64>),
+    /// Invites (new or resent) the account sent after `since`.
+    pub sent_by_account: i64,
+    /// Invites `inviter` sent after `since` over all accounts.
+    pub sent_by_inviter: i64,
 }
 
 /// The subqueries of [`invite_view`]; `$plus` is SQLite's planner hint (see [`pending_count`]).
-/// Their `?`s come before the actor's of [`account_with_actor_select`].
+/// Their `?`s come before the actor's of [`account_with_actor_select`]. Each reads one index
+/// range: the open invite and the pending count `invites_by_account` (account, status, email,
+/// expiry), the sends the audit's account and actor indexes.
 macro_rules! invite_counts_columns {
     ($plus:literal) => {
         concat!(
-            "(SELECT COUNT(*) FROM users u2 JOIN memberships m2 ON m2.user_id = u2.id \
-              WHERE u2.email = ? AND m2.account_id = a.id), \
-             (SELECT MAX(id) FROM invites WHERE account_id = a.id AND email = ? \
-              AND status IN ('pending', 'expired')), \
+            ", im.user_id, \
+             (SELECT MAX(id) FROM invites WHERE account_id = a.id \
+              AND status IN ('pending', 'expired') AND email = ?), \
              (SELECT COUNT(*) FROM invites WHERE account_id = a.id AND status = 'pending' AND ",
             $plus,
             "expires_at > ?), \
              (SELECT COUNT(*) FROM audit WHERE account_id = a.id AND at > ? \
               AND action IN ('invite.create', 'invite.resend')), \
-             (SELECT MIN(at) FROM audit WHERE account_id = a.id AND at > ? \
-              AND action IN ('invite.create', 'invite.resend')), \
              (SELECT COUNT(*) FROM audit WHERE actor = ? AND at > ? \
-              AND action IN ('invite.create', 'invite.resend')), \
-             (SELECT MIN(at) FROM audit WHERE actor = ? AND at > ? \
               AND action IN ('invite.create', 'invite.resend'))"
         )
     };
 }
 
 /// Everything the rules of sending an invite of `invitee` to `account` by `inviter` read, in
-/// one statement: the account and what the inviter is on it ([`account_with_actor`]), and the
-/// counts. `None` when there is no such account. The send counts read the audit trail
-/// (`invite.create`, `invite.resend`) through its account and actor indexes.
+/// one statement: the account and what the inviter is on it ([`account_with_actor`]), whether
+/// the invitee is a member (two more primary-key joins), and the counts. `None` when there is
+/// no such account. The send counts read the audit trail (`invite.create`, `invite.resend`)
+/// through its account and actor indexes; when one is at its limit, [`first_send`] tells when
+/// the next send is possible.
 pub fn invite_view(
     c: &dyn Sql,
     account: &str,
@@ -687,7 +702,11 @@ pub fn invite_view(
     macro_rules! view {
         ($plus:literal) => {
             concat!(
-                account_with_actor_select!(", ", invite_counts_columns!($plus)),
+                account_with_actor_joins!(
+                    [invite_counts_columns!($plus)],
+                    " LEFT JOIN users iu ON iu.email = ? \
+                     LEFT JOIN memberships im ON im.account_id = a.id AND im.user_id = iu.id"
+                ),
                 " WHERE a.id = ?"
             )
         };
@@ -697,22 +716,42 @@ pub fn invite_view(
         _ => view!(""),
     };
     let (e, i) = (invitee.as_str(), inviter.as_str());
-    let Some(r) = c.row(
-        sql,
-        args![e, e, now, since, since, i, since, i, since, i, account],
-    )?
-    else {
+    let Some(r) = c.row(sql, args![e, now, since, i, since, i, e, account])? else {
         return Ok(None);
     };
-    // The account and actor (columns 0-8), then the counts (9-15).
+    // The account and actor (columns 0-8), then the invitee's membership and the counts (9-13).
     let counts = InviteCounts {
-        invitee_is_member: r.int(9)? > 0,
+        invitee_is_member: r.opt_int(9)?.is_some(),
         open_invite: r.opt_int(10)?,
         pending: r.int(11)?,
-        sent_by_account: (r.int(12)?, r.opt_int(13)?),
-        sent_by_inviter: (r.int(14)?, r.opt_int(15)?),
+        sent_by_account: r.int(12)?,
+        sent_by_inviter: r.int(13)?,
     };
     Ok(Some((account_and_actor(&r)?, counts)))
+}
+
+/// Whose sends [`first_send`] looks at.
+pub enum Sender<'a> {
+    Account(&'a str),
+    Inviter(&'a Email),
+}
+
+/// The time of the first send after `since` (an `invite.create` or `invite.resend` entry) by
+/// an account or an inviter: when it leaves the rolling window, the next send fits.
+pub fn first_send(c: &dyn Sql, by: Sender<'_>, since: i64) -> Result<Option<i64>> {
+    let (sql, who) = match by {
+        Sender::Account(a) => (
+            "SELECT at FROM audit WHERE account_id = ? AND at > ? \
+             AND action IN ('invite.create', 'invite.resend') ORDER BY at LIMIT 1",
+            a,
+        ),
+        Sender::Inviter(e) => (
+            "SELECT at FROM audit WHERE actor = ? AND at > ? \
+             AND action IN ('invite.create', 'invite.resend') ORDER BY at LIMIT 1",
+            e.as_str(),
+        ),
+    };
+    c.row(sql, args![who, since])?.map(|r| r.int(0)).transpose()
 }
 
 // ---------- contacts and notifications ----------

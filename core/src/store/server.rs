@@ -1,10 +1,11 @@
 //! What the two server backends share: how a lost connection is reported, and the checks
 //! made when a server database is opened.
 
-use super::sql::Sql;
+use super::sql::{Arg, InsertId, Row, Sql};
 use super::OpenMode;
 use crate::config::ServerUrl;
 use crate::error::{Error, Result};
+use std::cell::{Cell, RefCell};
 
 /// A driver error, sorted: the connection is gone, or any other error.
 pub(super) enum Lost {
@@ -135,22 +136,98 @@ pub(super) fn check_version(
     Ok(())
 }
 
+/// What one statement of a batch gave: the rows it changed, the id it inserted, its rows
+/// (typed only where the driver's batches are, see [`Driver::TYPED_BATCH_ROWS`]).
+pub(super) struct Outcome {
+    pub affected: u64,
+    pub id: Option<i64>,
+    pub rows: Vec<Row>,
+}
+
 /// What the two server backends differ in. The life of a transaction on a connection that may
-/// drop at any moment is written once, in [`Session`].
+/// drop at any moment is written once, in [`Session`] and [`Pipe`].
 pub(super) trait Driver {
     type Conn;
+    /// Whether the rows [`Driver::batch`] returns are typed like those of [`Driver::rows`],
+    /// so that a query may ride in a batch.
+    const TYPED_BATCH_ROWS: bool;
     fn url(&self) -> &ServerUrl;
     /// A new connection to the URL's database.
     fn connect(&self) -> Result<Self::Conn>;
-    /// A statement without arguments or rows: BEGIN, COMMIT, ROLLBACK.
+    /// A statement without arguments or rows (ROLLBACK).
     fn simple(&self, conn: &mut Self::Conn, sql: &str) -> std::result::Result<(), Lost>;
-    /// Runs `f` on the connection as the shared queries see it; returns its result and
-    /// whether the connection was found gone meanwhile.
-    fn run<T>(
+    /// A prepared statement; the rows it changed.
+    fn exec(
         &self,
         conn: &mut Self::Conn,
-        f: impl FnOnce(&dyn Sql) -> Result<T>,
-    ) -> (Result<T>, bool);
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> std::result::Result<u64, Lost>;
+    /// A prepared `INSERT`; the new row's id.
+    fn insert(
+        &self,
+        conn: &mut Self::Conn,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> std::result::Result<i64, Lost>;
+    /// A prepared query; its rows.
+    fn rows(
+        &self,
+        conn: &mut Self::Conn,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> std::result::Result<Vec<Row>, Lost>;
+    /// The statement with its arguments written in as literals (`insert`: so that it reports
+    /// the new id), for [`Driver::batch`].
+    fn render(&self, sql: &str, args: &[Arg<'_>], insert: bool) -> Result<String>;
+    /// Sends statements in one round trip; one outcome each. The server stops at the first
+    /// error, which is the result.
+    fn batch(
+        &self,
+        conn: &mut Self::Conn,
+        stmts: &[String],
+    ) -> std::result::Result<Vec<Outcome>, Lost>;
+}
+
+/// `sql` with each `?` outside quotes replaced by `lit` of the next argument; every argument
+/// must be used exactly once.
+pub(super) fn substitute(
+    sql: &str,
+    args: &[Arg<'_>],
+    mut lit: impl FnMut(&mut String, &Arg<'_>) -> Result<()>,
+) -> Result<String> {
+    let mut out = String::with_capacity(sql.len() + 16 * args.len());
+    let mut quote: Option<char> = None;
+    let mut next = args.iter();
+    for ch in sql.chars() {
+        match quote {
+            Some(q) if ch == q => quote = None,
+            Some(_) => {}
+            None if matches!(ch, '\'' | '"' | '`') => quote = Some(ch),
+            None if ch == '?' => {
+                let a = next
+                    .next()
+                    .ok_or_else(|| Error::Internal(format!("too few arguments for: {sql}")))?;
+                lit(&mut out, a)?;
+                continue;
+            }
+            None => {}
+        }
+        out.push(ch);
+    }
+    if next.next().is_some() {
+        return Err(Error::Internal(format!("too many arguments for: {sql}")));
+    }
+    Ok(out)
+}
+
+/// Bytes as hexadecimal digits.
+pub(super) fn push_hex(out: &mut String, b: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for x in b {
+        out.push(HEX[usize::from(x >> 4)] as char);
+        out.push(HEX[usize::from(x & 15)] as char);
+    }
 }
 
 /// A server connection, opened on first use and replaced after it was lost.
@@ -171,57 +248,23 @@ impl<D: Driver> Session<D> {
         live(&self.driver, &mut self.conn)
     }
 
-    /// Runs `f` in a transaction opened by `begin`; commits on `Ok`, rolls back on `Err`.
+    /// Runs `f` in a transaction opened by the statements `begin`; commits on `Ok`, rolls back
+    /// on `Err`.
     ///
-    /// A connection found dead by `begin` (it died while idle) is replaced once: nothing has
-    /// run yet. Lost during `f`: the server rolls the transaction back, and the error says
-    /// nothing was changed. Lost during COMMIT: [`Error::CommitUnknown`], never a retry.
-    pub fn transact<T>(&mut self, begin: &str, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
-        let mut retried = false;
-        loop {
-            let conn = live(&self.driver, &mut self.conn)?;
-            match self.driver.simple(conn, begin) {
-                Ok(()) => break,
-                Err(Lost::Connection(m)) if !retried => {
-                    log::debug!(
-                        "cohort: reconnecting to {}: {m}",
-                        address(self.driver.url())
-                    );
-                    self.conn = None;
-                    retried = true;
-                }
-                Err(other) => {
-                    self.conn = None;
-                    return Err(other.into_error(self.driver.url()));
-                }
-            }
-        }
-        let conn = live(&self.driver, &mut self.conn)?;
-        let (out, lost) = self.driver.run(conn, f);
-        if lost {
-            self.conn = None;
-            return Err(out.err().unwrap_or_else(|| lost_mid(self.driver.url())));
-        }
-        let conn = live(&self.driver, &mut self.conn)?;
-        match out {
-            Ok(v) => match self.driver.simple(conn, "COMMIT") {
-                Ok(()) => Ok(v),
-                Err(Lost::Connection(m)) => {
-                    self.conn = None;
-                    Err(commit_unknown(self.driver.url(), &m))
-                }
-                Err(Lost::No(e)) => {
-                    let _ = self.driver.simple(conn, "ROLLBACK");
-                    Err(e)
-                }
-            },
-            Err(e) => {
-                if self.driver.simple(conn, "ROLLBACK").is_err() {
-                    self.conn = None;
-                }
-                Err(e)
-            }
-        }
+    /// `begin` is sent with the transaction's first statement, and the statements `f` defers
+    /// ([`Sql::defer`]) with the next one or with the COMMIT: an invite is three round trips.
+    /// A connection found dead by the first round trip (it died while idle) is replaced once,
+    /// and that round trip sent again: nothing has run yet, and it never holds the COMMIT.
+    /// Lost later: the server rolls the transaction back, and the error says nothing was
+    /// changed. Lost during COMMIT: [`Error::CommitUnknown`], never a retry.
+    pub fn transact<T>(
+        &mut self,
+        begin: &[&str],
+        f: impl FnOnce(&dyn Sql) -> Result<T>,
+    ) -> Result<T> {
+        let pipe = Pipe::new(&self.driver, &mut self.conn, begin);
+        let out = f(&pipe);
+        pipe.commit(out)
     }
 
     /// Runs `f` outside a transaction (reads that need no common snapshot); replayed once on
@@ -229,9 +272,9 @@ impl<D: Driver> Session<D> {
     pub fn single<T>(&mut self, f: impl Fn(&dyn Sql) -> Result<T>) -> Result<T> {
         let mut attempt = 0;
         loop {
-            let conn = live(&self.driver, &mut self.conn)?;
-            let (out, lost) = self.driver.run(conn, &f);
-            if !lost {
+            let pipe = Pipe::new(&self.driver, &mut self.conn, &[]);
+            let out = f(&pipe).and_then(|v| pipe.send(None).map(|_| v));
+            if !pipe.lost.get() {
                 return out;
             }
             self.conn = None;
@@ -250,4 +293,206 @@ fn live<'a, D: Driver>(driver: &D, slot: &'a mut Option<D::Conn>) -> Result<&'a 
     }
     slot.as_mut()
         .ok_or_else(|| Error::Internal("no connection".into()))
+}
+
+/// The connection as the shared queries see it during one transaction (or one single read):
+/// statements whose result is needed at once run prepared; deferred ones wait in `queue` and
+/// go, as literals, in one round trip with the next statement or the COMMIT.
+pub(super) struct Pipe<'a, D: Driver> {
+    driver: &'a D,
+    slot: RefCell<&'a mut Option<D::Conn>>,
+    queue: RefCell<Vec<String>>,
+    /// The deferred inserts in `queue`: position and where their id goes.
+    ids: RefCell<Vec<(usize, InsertId)>>,
+    /// How many of `queue`'s first statements open the transaction.
+    begin: usize,
+    /// A round trip of this transaction reached the server.
+    sent: Cell<bool>,
+    /// The connection was found gone.
+    lost: Cell<bool>,
+}
+
+impl<'a, D: Driver> Pipe<'a, D> {
+    fn new(driver: &'a D, slot: &'a mut Option<D::Conn>, begin: &[&str]) -> Pipe<'a, D> {
+        Pipe {
+            driver,
+            slot: RefCell::new(slot),
+            queue: RefCell::new(begin.iter().map(|s| s.to_string()).collect()),
+            ids: RefCell::new(Vec::new()),
+            begin: begin.len(),
+            sent: Cell::new(false),
+            lost: Cell::new(false),
+        }
+    }
+
+    fn url(&self) -> &ServerUrl {
+        self.driver.url()
+    }
+
+    /// Runs one prepared statement on the connection.
+    fn direct<R>(
+        &self,
+        op: impl FnOnce(&D, &mut D::Conn) -> std::result::Result<R, Lost>,
+    ) -> Result<R> {
+        let mut slot = self.slot.borrow_mut();
+        let conn = live(self.driver, &mut slot)?;
+        let out = op(self.driver, conn);
+        self.sent.set(true);
+        out.map_err(|l| self.failed(l))
+    }
+
+    fn failed(&self, l: Lost) -> Error {
+        if matches!(l, Lost::Connection(_)) {
+            self.lost.set(true);
+        }
+        l.into_error(self.url())
+    }
+
+    /// Sends the queue (and `last`, whose outcome is returned) in one round trip. The first
+    /// round trip of a transaction is sent again, once, on a new connection when the old one
+    /// is found gone: none of it has run.
+    fn send(&self, last: Option<String>) -> Result<Option<Outcome>> {
+        let mut stmts = std::mem::take(&mut *self.queue.borrow_mut());
+        let with_last = last.is_some();
+        stmts.extend(last);
+        if stmts.is_empty() {
+            return Ok(None);
+        }
+        let ids = std::mem::take(&mut *self.ids.borrow_mut());
+        let mut slot = self.slot.borrow_mut();
+        let mut out = self.driver.batch(live(self.driver, &mut slot)?, &stmts);
+        if let Err(Lost::Connection(m)) = &out {
+            if !self.sent.get() {
+                log::debug!("cohort: reconnecting to {}: {m}", address(self.url()));
+                **slot = None;
+                out = self.driver.batch(live(self.driver, &mut slot)?, &stmts);
+            }
+        }
+        self.sent.set(true);
+        let mut outs = out.map_err(|l| self.failed(l))?;
+        fill(&ids, &outs);
+        Ok(if with_last { outs.pop() } else { None })
+    }
+
+    /// Ends the transaction: commits on `Ok`, rolls back on `Err`.
+    fn commit<T>(self, out: Result<T>) -> Result<T> {
+        if self.lost.get() {
+            **self.slot.borrow_mut() = None;
+            return Err(out.err().unwrap_or_else(|| lost_mid(self.url())));
+        }
+        let v = match out {
+            Ok(v) => v,
+            Err(e) => {
+                self.rollback();
+                return Err(e);
+            }
+        };
+        if !self.sent.get() {
+            if self.queue.borrow().len() == self.begin {
+                // Nothing ran: there is nothing to commit.
+                return Ok(v);
+            }
+            // The first round trip never holds the COMMIT, so that it can be sent again.
+            if let Err(e) = self.send(None) {
+                return self.commit(Err(e));
+            }
+        }
+        let mut stmts = std::mem::take(&mut *self.queue.borrow_mut());
+        stmts.push("COMMIT".into());
+        let ids = std::mem::take(&mut *self.ids.borrow_mut());
+        let mut slot = self.slot.borrow_mut();
+        let conn = live(self.driver, &mut slot)?;
+        match self.driver.batch(conn, &stmts) {
+            Ok(outs) => {
+                fill(&ids, &outs);
+                Ok(v)
+            }
+            Err(Lost::Connection(m)) => {
+                **slot = None;
+                Err(commit_unknown(self.url(), &m))
+            }
+            Err(Lost::No(e)) => {
+                drop(slot);
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// Rolls back what reached the server; a connection that cannot is dropped.
+    fn rollback(&self) {
+        if !self.sent.get() {
+            return;
+        }
+        let mut slot = self.slot.borrow_mut();
+        let gone = match slot.as_mut() {
+            Some(conn) => self.driver.simple(conn, "ROLLBACK").is_err(),
+            None => false,
+        };
+        if gone || self.lost.get() {
+            **slot = None;
+        }
+    }
+}
+
+/// Hands the deferred inserts of a batch their ids.
+fn fill(ids: &[(usize, InsertId)], outs: &[Outcome]) {
+    for (at, id) in ids {
+        if let Some(v) = outs.get(*at).and_then(|o| o.id) {
+            id.set(v);
+        }
+    }
+}
+
+impl<D: Driver> Sql for Pipe<'_, D> {
+    fn backend(&self) -> super::sql::Backend {
+        match self.url().kind {
+            crate::config::ServerKind::Mysql => super::sql::Backend::Mysql,
+            crate::config::ServerKind::Postgres => super::sql::Backend::Postgres,
+        }
+    }
+
+    fn exec(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        if self.queue.borrow().is_empty() {
+            return self.direct(|d, c| d.exec(c, sql, args));
+        }
+        let last = self.driver.render(sql, args, false)?;
+        Ok(self.send(Some(last))?.map_or(0, |o| o.affected))
+    }
+
+    fn insert(&self, sql: &str, args: &[Arg<'_>]) -> Result<i64> {
+        if self.queue.borrow().is_empty() {
+            return self.direct(|d, c| d.insert(c, sql, args));
+        }
+        let last = self.driver.render(sql, args, true)?;
+        self.send(Some(last))?
+            .and_then(|o| o.id)
+            .ok_or_else(|| Error::Internal("INSERT returned no id".into()))
+    }
+
+    fn rows(&self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>> {
+        if !self.queue.borrow().is_empty() {
+            if D::TYPED_BATCH_ROWS {
+                let last = self.driver.render(sql, args, false)?;
+                return Ok(self.send(Some(last))?.map_or(Vec::new(), |o| o.rows));
+            }
+            self.send(None)?;
+        }
+        self.direct(|d, c| d.rows(c, sql, args))
+    }
+
+    fn defer(&self, sql: &str, args: &[Arg<'_>]) -> Result<()> {
+        let stmt = self.driver.render(sql, args, false)?;
+        self.queue.borrow_mut().push(stmt);
+        Ok(())
+    }
+
+    fn insert_deferred(&self, sql: &str, args: &[Arg<'_>]) -> Result<InsertId> {
+        let stmt = self.driver.render(sql, args, true)?;
+        let id = InsertId::default();
+        let mut q = self.queue.borrow_mut();
+        self.ids.borrow_mut().push((q.len(), id.clone()));
+        q.push(stmt);
+        Ok(id)
+    }
 }

@@ -181,4 +181,44 @@ pub trait Sql {
     fn row(&self, sql: &str, args: &[Arg<'_>]) -> Result<Option<Row>> {
         Ok(self.rows(sql, args)?.into_iter().next())
     }
+
+    /// Runs a statement whose result the caller does not need (a row lock, an audit row).
+    ///
+    /// SQLite runs it at once. A server backend sends it together with the next statement
+    /// whose result is needed, or with the COMMIT, in one round trip. Either way it runs in
+    /// order, before every statement that follows it, and an error it meets fails the
+    /// transaction: reported by the call that sent it, or by the commit.
+    fn defer(&self, sql: &str, args: &[Arg<'_>]) -> Result<()> {
+        self.exec(sql, args).map(drop)
+    }
+
+    /// [`Sql::insert`] sent like [`Sql::defer`]: the new id is known once the statement has
+    /// been sent, at the latest when the write has committed.
+    fn insert_deferred(&self, sql: &str, args: &[Arg<'_>]) -> Result<InsertId> {
+        self.insert(sql, args).map(InsertId::known)
+    }
+}
+
+/// The id of a row inserted with [`Sql::insert_deferred`], known once the statement was sent.
+#[derive(Debug, Clone, Default)]
+pub struct InsertId(std::rc::Rc<std::cell::Cell<Option<i64>>>);
+
+impl InsertId {
+    pub fn known(id: i64) -> InsertId {
+        let i = InsertId::default();
+        i.set(id);
+        i
+    }
+
+    pub(super) fn set(&self, id: i64) {
+        self.0.set(Some(id));
+    }
+
+    /// The id; an internal error before the statement was sent (a write that has returned
+    /// `Ok` has sent every statement).
+    pub fn get(&self) -> Result<i64> {
+        self.0
+            .get()
+            .ok_or_else(|| Error::Internal("the id of an insert not yet sent was read".into()))
+    }
 }

@@ -15,7 +15,7 @@ use std::ffi::c_int;
 use std::path::Path;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE users (
@@ -116,6 +116,14 @@ DROP INDEX audit_by_account;
 CREATE INDEX audit_by_account ON audit (account_id, at, action);
 DROP INDEX audit_by_actor;
 CREATE INDEX audit_by_actor ON audit (actor, at, action);
+";
+
+/// Version 4: the invites of an account are indexed by status, email and expiry, so that the
+/// rules of an invite find an open invite to the same address, and count the pending ones,
+/// in the index alone (same number of indexes: the old `(account_id, status)` is replaced).
+pub(super) const SCHEMA_V4: &str = "
+DROP INDEX invites_by_account;
+CREATE INDEX invites_by_account ON invites (account_id, status, email, expires_at);
 ";
 
 /// An open database connection, with the memo that keeps `check` off the disk.
@@ -382,6 +390,9 @@ impl SqliteStore {
         }
         if found < 3 {
             tx.execute_batch(SCHEMA_V3)?;
+        }
+        if found < 4 {
+            tx.execute_batch(SCHEMA_V4)?;
         }
         if found < SCHEMA_VERSION {
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
