@@ -313,11 +313,14 @@ mod cutter {
                         true
                     })
                 });
-                // server -> client: the first answer after an armed COMMIT is not passed on.
+                // server -> client: the answer that ends the COMMIT's round trip is not passed
+                // on. A round trip may hold several statements before the COMMIT, and MariaDB
+                // answers each as it finishes: only the last answer says the COMMIT is done.
                 let k2 = k.clone();
                 std::thread::spawn(move || {
-                    pump(s2, c2, |_, from, to| {
-                        if armed.swap(0, Ordering::SeqCst) == 1 {
+                    pump(s2, c2, |chunk, from, to| {
+                        if armed.load(Ordering::SeqCst) == 1 && ends_round_trip(chunk) {
+                            armed.store(0, Ordering::SeqCst);
                             k2.fetch_add(1, Ordering::SeqCst);
                             cut(from, to);
                             return false;
@@ -328,6 +331,42 @@ mod cutter {
             }
         });
         Cutter { port, mode, cuts }
+    }
+
+    /// Whether a chunk from the server ends the answer to a round trip: PostgreSQL's
+    /// ReadyForQuery message, or a MySQL OK packet without SERVER_MORE_RESULTS_EXISTS.
+    fn ends_round_trip(chunk: &[u8]) -> bool {
+        if chunk
+            .windows(6)
+            .any(|w| w[0] == b'Z' && w[1..5] == [0, 0, 0, 5])
+        {
+            return true;
+        }
+        let mut last_ok_final = false;
+        let mut p = chunk;
+        while p.len() >= 4 {
+            let len = usize::from(p[0]) | usize::from(p[1]) << 8 | usize::from(p[2]) << 16;
+            let Some(payload) = p.get(4..4 + len) else {
+                break;
+            };
+            if payload.first() == Some(&0) {
+                // affected rows and last insert id (length-encoded), then the status flags.
+                let mut i = 1;
+                for _ in 0..2 {
+                    i += match payload.get(i) {
+                        Some(0xfc) => 3,
+                        Some(0xfd) => 4,
+                        Some(0xfe) => 9,
+                        _ => 1,
+                    };
+                }
+                if let Some(flags) = payload.get(i..i + 2) {
+                    last_ok_final = u16::from_le_bytes([flags[0], flags[1]]) & 0x0008 == 0;
+                }
+            }
+            p = &p[4 + len..];
+        }
+        last_ok_final
     }
 
     fn cut(a: &TcpStream, b: &TcpStream) {
