@@ -391,13 +391,6 @@ impl Driver for MyDriver {
             }
             outs.push(Outcome { affected, id, rows });
         }
-        if outs.len() != stmts.len() {
-            return Err(Lost::No(Error::Internal(format!(
-                "the server answered {} of {} statements",
-                outs.len(),
-                stmts.len()
-            ))));
-        }
         Ok(outs)
     }
 }

@@ -442,13 +442,6 @@ impl Driver for PgDriver {
                 _ => {}
             }
         }
-        if outs.len() != stmts.len() {
-            return Err(Lost::No(Error::Internal(format!(
-                "the server answered {} of {} statements",
-                outs.len(),
-                stmts.len()
-            ))));
-        }
         Ok(outs)
     }
 }

@@ -43,27 +43,29 @@ pub fn lock_account(c: &dyn Sql, account: &str) -> Result<()> {
     Ok(())
 }
 
-/// [`lock_account`] on the account of invite `id` (nothing when there is no such invite). The
-/// subquery takes no lock (neither server locks a subquery's rows unless it says so).
+/// [`lock_account`] on the account of invite `id` (nothing when there is no such invite).
 pub fn lock_invite_account(c: &dyn Sql, id: i64) -> Result<()> {
-    if c.backend() != Backend::Sqlite {
-        c.defer(
-            "SELECT id FROM accounts WHERE id = (SELECT account_id FROM invites WHERE id = ?) \
-             FOR UPDATE",
-            args![id],
-        )?;
-    }
-    Ok(())
+    lock_account_of(
+        c,
+        "SELECT id FROM accounts WHERE id = (SELECT account_id FROM invites WHERE id = ?) FOR UPDATE",
+        id,
+    )
 }
 
 /// [`lock_account`] on the account of contact `id` (nothing when there is no such contact).
 pub fn lock_contact_account(c: &dyn Sql, id: i64) -> Result<()> {
+    lock_account_of(
+        c,
+        "SELECT id FROM accounts WHERE id = (SELECT account_id FROM contacts WHERE id = ?) FOR UPDATE",
+        id,
+    )
+}
+
+/// Runs `lock`, which locks the account a row belongs to; its subquery takes no lock (neither
+/// server locks a subquery's rows unless it says so).
+fn lock_account_of(c: &dyn Sql, lock: &str, id: i64) -> Result<()> {
     if c.backend() != Backend::Sqlite {
-        c.defer(
-            "SELECT id FROM accounts WHERE id = (SELECT account_id FROM contacts WHERE id = ?) \
-             FOR UPDATE",
-            args![id],
-        )?;
+        c.defer(lock, args![id])?;
     }
     Ok(())
 }

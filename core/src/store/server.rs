@@ -180,13 +180,30 @@ pub(super) trait Driver {
     /// The statement with its arguments written in as literals (`insert`: so that it reports
     /// the new id), for [`Driver::batch`].
     fn render(&self, sql: &str, args: &[Arg<'_>], insert: bool) -> Result<String>;
-    /// Sends statements in one round trip; one outcome each. The server stops at the first
-    /// error, which is the result.
+    /// Sends statements in one round trip; their outcomes. The server stops at the first
+    /// error, which is the result. Called through [`batch`], which checks the count.
     fn batch(
         &self,
         conn: &mut Self::Conn,
         stmts: &[String],
     ) -> std::result::Result<Vec<Outcome>, Lost>;
+}
+
+/// [`Driver::batch`], holding the driver to one outcome per statement.
+fn batch<D: Driver>(
+    driver: &D,
+    conn: &mut D::Conn,
+    stmts: &[String],
+) -> std::result::Result<Vec<Outcome>, Lost> {
+    let outs = driver.batch(conn, stmts)?;
+    if outs.len() != stmts.len() {
+        return Err(Lost::No(Error::Internal(format!(
+            "the server answered {} of {} statements",
+            outs.len(),
+            stmts.len()
+        ))));
+    }
+    Ok(outs)
 }
 
 /// `sql` with each `?` outside quotes replaced by `lit` of the next argument; every argument
@@ -360,12 +377,12 @@ impl<'a, D: Driver> Pipe<'a, D> {
         }
         let ids = std::mem::take(&mut *self.ids.borrow_mut());
         let mut slot = self.slot.borrow_mut();
-        let mut out = self.driver.batch(live(self.driver, &mut slot)?, &stmts);
+        let mut out = batch(self.driver, live(self.driver, &mut slot)?, &stmts);
         if let Err(Lost::Connection(m)) = &out {
             if !self.sent.get() {
                 log::debug!("cohort: reconnecting to {}: {m}", address(self.url()));
                 **slot = None;
-                out = self.driver.batch(live(self.driver, &mut slot)?, &stmts);
+                out = batch(self.driver, live(self.driver, &mut slot)?, &stmts);
             }
         }
         self.sent.set(true);
@@ -402,7 +419,7 @@ impl<'a, D: Driver> Pipe<'a, D> {
         let ids = std::mem::take(&mut *self.ids.borrow_mut());
         let mut slot = self.slot.borrow_mut();
         let conn = live(self.driver, &mut slot)?;
-        match self.driver.batch(conn, &stmts) {
+        match batch(self.driver, conn, &stmts) {
             Ok(outs) => {
                 fill(&ids, &outs);
                 Ok(v)
