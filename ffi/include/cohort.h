@@ -752,6 +752,20 @@ int32_t cohort_permission_allows(const struct CohortEngine *engine,
                                  size_t key_len);
 
 /**
+ * A number that stays the same as long as no commit (by this engine, or by any other process
+ * or connection on the database) can have changed an answer of `cohort_permission_allows` /
+ * `cohort_permission_check`. A wrapper may keep the answers it got and serve them again while
+ * this number stays the same, and must drop them all when it moves: one call with one argument
+ * instead of six per question (PHP's `Engine::check` does this). Validated exactly as the
+ * library's own memo is (the WAL-index header SQLite has mapped), so kept answers are never
+ * stale. Returns the number (1 or more); 0 on a server database, where nothing may be kept
+ * (each answer is one query); minus a `CohortStatus` when the engine cannot answer
+ * (`-COHORT_STATUS_CLOSED_HANDLE`, …), the message then in `cohort_error_message`. Only
+ * answers (1 and 0) may be kept, never failures.
+ */
+int64_t cohort_permission_generation(const struct CohortEngine *engine);
+
+/**
  * The permission catalogue of this engine in display order: the built-in keys (the 13 of WHMCS
  * first), then the ones added in config. `*out_json`: `[{"key","label"}, …]`.
  */

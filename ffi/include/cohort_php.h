@@ -268,6 +268,8 @@ int32_t cohort_permission_allows(const struct CohortEngine *engine,
                                  const char *key,
                                  size_t key_len);
 
+int64_t cohort_permission_generation(const struct CohortEngine *engine);
+
 CohortStatus cohort_permission_list(const struct CohortEngine *engine,
                                     char **out_json);
 

@@ -175,6 +175,31 @@ pub unsafe extern "C" fn cohort_permission_allows(
     }
 }
 
+/// A number that stays the same as long as no commit (by this engine, or by any other process
+/// or connection on the database) can have changed an answer of `cohort_permission_allows` /
+/// `cohort_permission_check`. A wrapper may keep the answers it got and serve them again while
+/// this number stays the same, and must drop them all when it moves: one call with one argument
+/// instead of six per question (PHP's `Engine::check` does this). Validated exactly as the
+/// library's own memo is (the WAL-index header SQLite has mapped), so kept answers are never
+/// stale. Returns the number (1 or more); 0 on a server database, where nothing may be kept
+/// (each answer is one query); minus a `CohortStatus` when the engine cannot answer
+/// (`-COHORT_STATUS_CLOSED_HANDLE`, …), the message then in `cohort_error_message`. Only
+/// answers (1 and 0) may be kept, never failures.
+#[no_mangle]
+pub unsafe extern "C" fn cohort_permission_generation(engine: *const CohortEngine) -> i64 {
+    const F: &str = "cohort_permission_generation";
+    let mut generation = 0u64;
+    let status = ffi_boundary!(F, [engine], {
+        generation = handle::get(F, engine)?.check_generation()?;
+        Ok(())
+    });
+    match status {
+        // A generation moves by one per commit: it cannot reach i64::MAX.
+        CohortStatus::Ok => i64::try_from(generation).unwrap_or(i64::MAX),
+        failed => -(failed as i64),
+    }
+}
+
 /// The permission catalogue of this engine in display order: the built-in keys (the 13 of WHMCS
 /// first), then the ones added in config. `*out_json`: `[{"key","label"}, …]`.
 #[no_mangle]

@@ -807,6 +807,68 @@ fn allows_answers_like_check_and_returns_minus_the_status_on_failure() {
 }
 
 #[test]
+fn the_permission_generation_moves_with_every_commit_and_only_then() {
+    let fx = seeded();
+    let generation = || unsafe { cohort_permission_generation(fx.e()) };
+    let g0 = generation();
+    assert!(g0 >= 1, "{g0}");
+    // Questions, answered or not, change nothing.
+    assert!(check(&fx, "1042", OWNER, "orders").unwrap());
+    assert!(!check(&fx, "1042", "books@acme.example", "invoices").unwrap());
+    assert!(check(&fx, "1042", OWNER, "billing").is_err());
+    assert_eq!(generation(), g0);
+    assert_eq!(generation(), g0);
+
+    // This engine's own commit.
+    invite(
+        &fx,
+        OWNER,
+        "1042",
+        "books@acme.example",
+        "[\"invoices\"]",
+        0,
+    )
+    .unwrap();
+    let g1 = generation();
+    assert!(g1 > g0, "{g1} after {g0}");
+    assert_eq!(generation(), g1);
+
+    // Another connection's commit (a second engine on the same files).
+    let other = open(&fx.dir.path().join("cohort.toml")).unwrap();
+    let (a, al) = s("1042");
+    let (n, nl) = s("Acme Renamed");
+    let (o, ol) = s(OWNER);
+    let renamed =
+        json_call(|out| unsafe { cohort_account_upsert(other, a, al, n, nl, o, ol, out) });
+    assert_eq!(renamed.unwrap()["name"], "Acme Renamed");
+    let g2 = generation();
+    assert!(g2 > g1, "{g2} after {g1}");
+    assert_eq!(generation(), g2);
+    // A failed write commits nothing.
+    assert!(invite(
+        &fx,
+        OWNER,
+        "1042",
+        "books@acme.example",
+        "[\"invoices\"]",
+        0
+    )
+    .is_err());
+    assert_eq!(generation(), g2);
+    assert_eq!(unsafe { cohort_engine_close(other) }, CohortStatus::Ok);
+
+    assert_eq!(
+        unsafe { cohort_permission_generation(null()) },
+        -(CohortStatus::NullArgument as i64)
+    );
+    assert_eq!(
+        unsafe { cohort_permission_generation(other) },
+        -(CohortStatus::ClosedHandle as i64)
+    );
+    assert!(message().contains("closed"), "{}", message());
+}
+
+#[test]
 fn shared_engines_are_reused_until_their_sources_change() {
     let _g = shared();
     let dir = tempfile::tempdir().unwrap();

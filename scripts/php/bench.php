@@ -210,8 +210,10 @@ function measure(array $candidates, int $rounds): array
 }
 
 $tokenInputs = array_map(static fn ($t) => [$t], $tokens);
+// Each side gets its own argument order: check(account, email, key), $pdoCheck(email, account, key).
+$checkInputs = array_map(static fn (array $l) => [$l[1], $l[0], $l[2]], $lookups);
 $results = measure([
-    'check_ffi' => [[$c, 'check'], $lookups, $iterations],
+    'check_ffi' => [[$c, 'check'], $checkInputs, $iterations],
     'check_pdo' => [$pdoCheck, $lookups, $iterations],
     'verify_ffi' => [[$c, 'verifyToken'], $tokenInputs, $iterations],
     'verify_php' => [$phpVerify, $tokenInputs, $iterations],

@@ -112,7 +112,7 @@ php_lint() {
     done
 }
 check "PHP files parse" php_lint
-for t in flow memory header package library_path logger doc_snippet shared server; do
+for t in flow memory header package library_path logger doc_snippet shared server check_memo; do
     check "php $t test" php "scripts/php/tests/${t}_test.php"
 done
 # The misuse test also provokes a panic, through the test-panic variant of the library.

@@ -210,6 +210,18 @@ impl Engine {
             None => false,
         })
     }
+
+    /// A number that stays the same as long as no commit (by this engine, or by any other
+    /// process or connection on the database) can have changed an answer of [`Engine::check`]:
+    /// a caller that keeps `check`'s answers may serve them again while this number stays the
+    /// same, and must drop them when it moves. It is validated as `check`'s own memo is (the
+    /// WAL-index header SQLite has mapped), so answers kept that way are never stale.
+    ///
+    /// 0 means "keep nothing": on a server database `check` keeps no memo (each answer is one
+    /// query), and neither may the caller.
+    pub fn check_generation(&self) -> Result<u64> {
+        Ok(self.store().check_generation()?.unwrap_or(0))
+    }
 }
 
 /// The rule of `set_permissions` (`new` is the permissions to set) and of `revoke` (`new` is

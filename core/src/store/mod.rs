@@ -163,6 +163,15 @@ impl Store {
         Ok(f(found.as_ref()))
     }
 
+    /// See [`SqliteStore::check_generation`]; `None` on a server, where `check` keeps no memo
+    /// (every answer is one query, so nothing may be kept).
+    pub fn check_generation(&mut self) -> Result<Option<u64>> {
+        match &mut self.inner {
+            Inner::Sqlite(s) => s.check_generation().map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// Whether `check`'s memo is validated by the WAL-index header SQLite has mapped (a SQLite
     /// file in WAL mode); false for in-memory databases and servers.
     pub fn watches_wal_index(&self) -> bool {

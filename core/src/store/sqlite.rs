@@ -130,6 +130,9 @@ CREATE INDEX invites_by_account ON invites (account_id, status, email, expires_a
 pub struct SqliteStore {
     conn: Connection,
     memo: CheckMemo,
+    /// Moves whenever `check`'s answers may have changed: this connection's commits and every
+    /// change of the stamp that validates the memo ([`SqliteStore::check_generation`]).
+    generation: u64,
     wal_index: Option<WalIndexWatch>,
 }
 
@@ -357,6 +360,7 @@ impl SqliteStore {
         let mut store = SqliteStore {
             conn,
             memo: CheckMemo::default(),
+            generation: 1,
             wal_index: None,
         };
         if found < SCHEMA_VERSION {
@@ -410,6 +414,7 @@ impl SqliteStore {
         tx.commit()?;
         // `PRAGMA data_version` does not move for this connection's own commits.
         self.memo = CheckMemo::default();
+        self.generation += 1;
         Ok(out)
     }
 
@@ -431,13 +436,10 @@ impl SqliteStore {
         email: &str,
         f: impl FnOnce(Option<&(Role, Permissions)>) -> R,
     ) -> Result<R> {
-        let stamp = match &self.wal_index {
-            Some(w) => (w.stamp(), 0),
-            None => ([0; WAL_INDEX_HEADER_WORDS], self.data_version()?),
-        };
-        if self.memo.stamp != Some(stamp) || self.memo.entries >= MEMO_CAPACITY {
+        self.validate_memo()?;
+        if self.memo.entries >= MEMO_CAPACITY {
             self.memo = CheckMemo {
-                stamp: Some(stamp),
+                stamp: self.memo.stamp,
                 ..CheckMemo::default()
             };
         }
@@ -453,6 +455,33 @@ impl SqliteStore {
             .or_default()
             .insert(email.to_string(), found);
         Ok(out)
+    }
+
+    /// Empties the memo when a commit has happened since it was filled (the WAL-index header,
+    /// or `PRAGMA data_version`, moved), and then moves the generation.
+    fn validate_memo(&mut self) -> Result<()> {
+        let stamp = match &self.wal_index {
+            Some(w) => (w.stamp(), 0),
+            None => ([0; WAL_INDEX_HEADER_WORDS], self.data_version()?),
+        };
+        if self.memo.stamp != Some(stamp) {
+            if self.memo.stamp.is_some() {
+                self.generation += 1;
+            }
+            self.memo = CheckMemo {
+                stamp: Some(stamp),
+                ..CheckMemo::default()
+            };
+        }
+        Ok(())
+    }
+
+    /// A number (never 0) that stays the same as long as no commit, by this connection or any
+    /// other, can have changed an answer of `check`: a caller may keep answers it got while the
+    /// number it read stays the same. Validated exactly as the memo is, so never stale.
+    pub fn check_generation(&mut self) -> Result<u64> {
+        self.validate_memo()?;
+        Ok(self.generation)
     }
 
     pub(super) fn conn(&self) -> &Connection {

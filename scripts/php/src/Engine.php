@@ -49,6 +49,15 @@ final class Engine
     private \FFI\CData $expiresAddr;
     /** The closure the library calls back, kept alive while it is set. */
     private ?\Closure $logCallback = null;
+    /**
+     * check()'s answers as [account][email][key] => bool, valid while the library's permission
+     * generation stays $checkGeneration (see check()).
+     */
+    private array $checkMemo = [];
+    private int $checkMemoSize = 0;
+    private int $checkGeneration = 0;
+    /** Most answers check() keeps before it starts afresh. */
+    private const CHECK_MEMO_CAPACITY = 4096;
 
     private function __construct(\FFI $ffi, \FFI\CData $handle)
     {
@@ -368,19 +377,43 @@ final class Engine
     }
 
     /**
-     * Whether $email holds permission $key on $account. The hottest call of a panel: one FFI call
-     * that returns the answer itself (cohort_permission_allows), no output parameter.
+     * Whether $email holds permission $key on $account. The hottest call of a panel, so this
+     * object keeps the answers it got, and serves one again only while the library's permission
+     * generation (cohort_permission_generation: one FFI argument where the question takes six)
+     * says no commit has happened since, by this process or any other; otherwise it asks the
+     * library (cohort_permission_allows). Never stale; failures are never kept.
      */
     public function check(string $account, string $email, string $key): bool
     {
+        $g = $this->ffi->cohort_permission_generation($this->handle);
+        if ($g === $this->checkGeneration) {
+            // (Always empty when $g is 0.)
+            $kept = $this->checkMemo[$account][$email][$key] ?? null;
+            if ($kept !== null) {
+                return $kept;
+            }
+        } else {
+            if ($g < 0) {
+                throw $this->failure(-$g);
+            }
+            $this->checkMemo = [];
+            $this->checkMemoSize = 0;
+            $this->checkGeneration = $g;
+        }
         $r = $this->ffi->cohort_permission_allows($this->handle, $account, \strlen($account), $email, \strlen($email), $key, \strlen($key));
-        if ($r === 1) {
-            return true;
+        if ($r !== 1 && $r !== 0) {
+            throw $this->failure(-$r);
         }
-        if ($r === 0) {
-            return false;
+        // 0: a server database, where every answer is asked for.
+        if ($g !== 0) {
+            if ($this->checkMemoSize >= self::CHECK_MEMO_CAPACITY) {
+                $this->checkMemo = [];
+                $this->checkMemoSize = 0;
+            }
+            $this->checkMemo[$account][$email][$key] = $r === 1;
+            $this->checkMemoSize++;
         }
-        throw $this->failure(-$r);
+        return $r === 1;
     }
 
     /** The permission catalogue: [['key' => 'invoices', 'label' => 'View & Pay Invoices'], ...]. */
