@@ -4,7 +4,8 @@
 //! - check on a database of 1M memberships (target <= 2 us)
 //! - members list of 50 out of 1M (target <= 150 us)
 //! - invite create at synchronous=FULL against a bare one-row insert transaction on the same
-//!   database file in the same run (target <= 1.3x)
+//!   database file in the same run (target <= 1.3x); at synchronous=NORMAL also the invite's
+//!   rows written by hand (the floor of its pages)
 //!
 //! Run with `cargo bench -p cohort-core --bench core`. The 1M-membership database is built once
 //! and cached under the target directory, keyed by the schema; later runs reuse it. Under

@@ -7,7 +7,9 @@
 //!
 //! - `check` against a prepared primary-key point select (goal <= 1.2x);
 //! - the members list (50 members) against the same SELECT run bare;
-//! - invite create against a bare one-row insert transaction (goal <= 1.5x);
+//! - invite create against a bare one-row insert transaction (goal <= 1.5x), and against the
+//!   invite's two rows written by hand into Cohort's tables (its floor); the three are also run
+//!   interleaved, and their medians printed, so that the disk's drift affects them alike;
 //! - accept (registering) against a bare transaction of one conditional UPDATE and one INSERT.
 //!
 //! Run with `scripts/servers.sh start DIR`, `. DIR/env`, then
@@ -18,7 +20,7 @@ use cohort_core::config::{create_key_file, Database, ServerKind, ServerUrl};
 use cohort_core::{Config, Engine, ManualClock, Permissions};
 use criterion::{black_box, Criterion};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// 2026-11-29T10:00:00Z.
 const T0: i64 = 1_795_946_400;
@@ -57,6 +59,26 @@ const MEMBERS_Q: &str =
 const PG_POINT: &str = "SELECT perms FROM memberships WHERE account_id = $1 AND user_id = $2";
 const PG_INSERT: &str = "INSERT INTO bare (email, at) VALUES ($1, $2)";
 const PG_UPDATE: &str = "UPDATE bare SET at = at + 1 WHERE email = $1 AND at >= $2";
+/// The two rows of an invite in Cohort's own tables (`{}`: the placeholder style).
+const INVITE_ROW_Q: &str =
+    "INSERT INTO invites (account_id, email, perm_all, perms, invited_by, created_at, expires_at, \
+     status, times_sent, last_sent_at, token_hash) VALUES ({1}, {2}, 0, 'invoices,tickets', {3}, \
+     {4}, {5}, 'pending', 1, {4}, {6})";
+const AUDIT_ROW_Q: &str =
+    "INSERT INTO audit (at, actor, account_id, action, target, old_value, new_value) \
+     VALUES ({1}, {2}, {3}, 'invite.create', {4}, NULL, 'invoices,tickets')";
+
+/// `q` with `{N}` replaced by MySQL's `?` (arguments in order) or PostgreSQL's `$N`.
+fn placeholders(q: &str, mysql: bool) -> String {
+    let mut out = q.to_string();
+    for i in 1..=6 {
+        out = out.replace(
+            &format!("{{{i}}}"),
+            &if mysql { "?".into() } else { format!("${i}") },
+        );
+    }
+    out
+}
 
 impl Bare {
     fn connect(u: &ServerUrl) -> Bare {
@@ -163,6 +185,41 @@ impl Bare {
         }
     }
 
+    /// The rows an invite writes and nothing else: its row in `invites` and its entry in
+    /// `audit`, with their indexes, in one transaction of prepared statements. No rules read
+    /// (no lock, no counts), no token: the floor of an invite that keeps Cohort's audit trail.
+    fn invite_rows(&mut self, n: u64, account: &str, owner_id: i64, owner: &str) {
+        let email = format!("h{n}@bench.example");
+        let hash = vec![n as u8; 32];
+        let expires = T0 + 7 * DAY;
+        match self {
+            Bare::My(c) => {
+                use mysql::prelude::Queryable;
+                let mut tx = c.start_transaction(mysql::TxOpts::default()).unwrap();
+                // MySQL's `?` are positional: {4} twice means the value twice.
+                tx.exec_drop(
+                    placeholders(INVITE_ROW_Q, true),
+                    (account, &email, owner_id, T0, expires, T0, &hash),
+                )
+                .unwrap();
+                tx.exec_drop(
+                    placeholders(AUDIT_ROW_Q, true),
+                    (T0, owner, account, &email),
+                )
+                .unwrap();
+                tx.commit().unwrap();
+            }
+            Bare::Pg(c, st) => {
+                let mut tx = c.transaction().unwrap();
+                tx.execute(&st[4], &[&account, &email, &owner_id, &T0, &expires, &hash])
+                    .unwrap();
+                tx.execute(&st[5], &[&T0, &owner, &account, &email])
+                    .unwrap();
+                tx.commit().unwrap();
+            }
+        }
+    }
+
     fn create_bare_table(&mut self) {
         match self {
             Bare::My(c) => {
@@ -181,7 +238,16 @@ impl Bare {
                 )
                 .unwrap();
                 let members = MEMBERS_Q.replace("{}", "$1");
-                for q in [PG_POINT, members.as_str(), PG_INSERT, PG_UPDATE] {
+                let invite = placeholders(INVITE_ROW_Q, false);
+                let audit = placeholders(AUDIT_ROW_Q, false);
+                for q in [
+                    PG_POINT,
+                    members.as_str(),
+                    PG_INSERT,
+                    PG_UPDATE,
+                    &invite,
+                    &audit,
+                ] {
                     st.push(c.prepare(q).unwrap());
                 }
             }
@@ -294,6 +360,63 @@ fn bench_server(c: &mut Criterion, kind: &str, base: &str, dir: &std::path::Path
             bare.insert(m)
         })
     });
+    let owners: Vec<(String, i64, String)> = (0..accounts)
+        .map(|a| {
+            let owner = member_email(a, 0);
+            let id = engine.user(&owner).unwrap().id;
+            (format!("acct-{a}"), id, owner)
+        })
+        .collect();
+    let mut h = 0u64;
+    g.bench_function("the invite's rows by hand", |b| {
+        b.iter(|| {
+            h += 1;
+            let (acct, id, owner) = &owners[(h as usize) % accounts];
+            bare.invite_rows(h, acct, *id, owner)
+        })
+    });
+    g.finish();
+    // The same three writes interleaved (the order rotating each round), so that the disk's
+    // drift during the run (every commit waits for its flush) affects all three alike.
+    let rounds = if bench_mode() { 600 } else { 3 };
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    for round in 0..rounds {
+        for turn in 0..3 {
+            let which = (round + turn) % 3;
+            let t = Instant::now();
+            match which {
+                0 => {
+                    n += 1;
+                    let (acct, owner, email) = next(n);
+                    engine.invite(&owner, &acct, &email, &perms, None).unwrap();
+                }
+                1 => {
+                    m += 1;
+                    bare.insert(m);
+                }
+                _ => {
+                    h += 1;
+                    let (acct, id, owner) = &owners[(h as usize) % accounts];
+                    bare.invite_rows(h, acct, *id, owner);
+                }
+            }
+            times[which].push(t.elapsed());
+        }
+    }
+    let [inv, ins, rows] = times.map(|mut v| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e6
+    });
+    eprintln!(
+        "\n{kind} interleaved, {rounds} rounds: invite create median {inv:.0} us, bare insert \
+         transaction {ins:.0} us, the invite's rows by hand {rows:.0} us; invite / bare insert \
+         {:.2}x, invite's rows by hand / bare insert {:.2}x, invite / its rows by hand {:.2}x\n",
+        inv / ins,
+        rows / ins,
+        inv / rows
+    );
+    let mut g = c.benchmark_group(format!("{kind} on loopback"));
+    g.sample_size(30).measurement_time(Duration::from_secs(4));
     // Accepts need a fresh invite each: made in batches outside the timed part.
     g.bench_function("accept (registering)", |b| {
         b.iter_batched(

@@ -289,6 +289,55 @@ $pdoInvite = static function (PDO $db, string $secret, string $owner, string $ac
     return "cohort1.k1.$b64." . rtrim(strtr(base64_encode($mac), '+/', '-_'), '=');
 };
 
+/**
+ * The floor of Cohort's own invite: a Cohort database (its schema and indexes, made by
+ * Engine::create) written by hand with PDO, the same owner check, invite row and audit row as
+ * $pdoInvite, nothing else (no rules, no rate limits, no email). What the pages of Cohort's
+ * schema cost, whoever writes them.
+ */
+$schemaSide = static function (string $sync) use ($dir, $writeAccounts): PDO {
+    $d = "$dir/w-schema-$sync";
+    mkdir("$d/keys", 0700, true);
+    file_put_contents("$d/keys/k1.key", bin2hex(random_bytes(32)) . "\n");
+    chmod("$d/keys/k1.key", 0600);
+    file_put_contents("$d/cohort.toml", "synchronous = \"$sync\"\n[keys]\ncurrent = \"k1\"\ndir = \"keys\"\n");
+    $e = Engine::create("$d/cohort.toml");
+    for ($a = 0; $a < $writeAccounts; $a++) {
+        $e->upsertAccount((string) (500 + $a), "Client $a", "wowner$a@example.com");
+    }
+    $e->close();
+    $db = new PDO("sqlite:$d/cohort.db", null, null, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+    $db->exec('PRAGMA synchronous = ' . strtoupper($sync));
+    $db->exec('PRAGMA busy_timeout = 5000');
+    return $db;
+};
+
+$schemaInvite = static function (PDO $db, string $secret, string $owner, string $account, string $email, array $perms): string {
+    static $ownerQ = [], $ins = [], $aud = [];
+    $k = spl_object_id($db);
+    $ownerQ[$k] ??= $db->prepare('SELECT u.id FROM accounts a JOIN users u ON u.id = a.owner_id WHERE a.id = ? AND u.email = ?');
+    $ins[$k] ??= $db->prepare("INSERT INTO invites (account_id, email, perm_all, perms, invited_by, created_at, expires_at, status, times_sent, last_sent_at, token_hash) VALUES (?, ?, 0, ?, ?, ?, ?, 'pending', 1, ?, ?)");
+    $aud[$k] ??= $db->prepare("INSERT INTO audit (at, actor, account_id, action, target, old_value, new_value) VALUES (?, ?, ?, 'invite.create', ?, NULL, ?)");
+    $now = time();
+    $nonce = random_bytes(16);
+    $db->exec('BEGIN IMMEDIATE');
+    $ownerQ[$k]->execute([$account, $owner]);
+    $ownerId = $ownerQ[$k]->fetchColumn();
+    $ownerQ[$k]->closeCursor();
+    if ($ownerId === false) {
+        $db->exec('ROLLBACK');
+        throw new RuntimeException("$owner does not own $account");
+    }
+    $ins[$k]->execute([$account, strtolower($email), implode(',', $perms), $ownerId, $now, $now + 7 * 86400, $now, hash('sha256', $nonce, true)]);
+    $id = (int) $db->lastInsertId();
+    $aud[$k]->execute([$now, $owner, $account, strtolower($email), implode(',', $perms)]);
+    $db->exec('COMMIT');
+    $body = pack('JJJ', $id, $now, $now + 7 * 86400) . $nonce . $account;
+    $b64 = rtrim(strtr(base64_encode($body), '+/', '-_'), '=');
+    $mac = hash_hmac('sha256', "cohort-invite-v1\ncohort1.k1.$b64", $secret, true);
+    return "cohort1.k1.$b64." . rtrim(strtr(base64_encode($mac), '+/', '-_'), '=');
+};
+
 $pdoAccept = static function (PDO $db, string $secret, string $token, string $email, string $name): void {
     static $upd = [], $user = [], $mem = [], $aud = [];
     $k = spl_object_id($db);
@@ -323,9 +372,10 @@ $pdoAccept = static function (PDO $db, string $secret, string $token, string $em
  * Median ns per operation of each side over interleaved batches (A B A B ..., the order of each
  * pair alternating), CPU and wall, for invites then for accepts of those invites.
  */
-$writePair = static function (string $sync) use ($cohortSide, $pdoSide, $pdoInvite, $pdoAccept, $writes, $batch, $writeAccounts): array {
+$writePair = static function (string $sync) use ($cohortSide, $pdoSide, $schemaSide, $pdoInvite, $schemaInvite, $pdoAccept, $writes, $batch, $writeAccounts): array {
     [$e] = $cohortSide($sync);
     [$db, $secret] = $pdoSide($sync);
+    $schemaDb = $schemaSide($sync);
     $perms = ['invoices', 'tickets'];
     $tokens = ['cohort' => [], 'pdo' => []];
     $sides = [
@@ -336,6 +386,10 @@ $writePair = static function (string $sync) use ($cohortSide, $pdoSide, $pdoInvi
         'pdo' => static function (int $n) use ($db, $secret, $perms, $pdoInvite, &$tokens, $writeAccounts): void {
             $a = $n % $writeAccounts;
             $tokens['pdo'][] = [$pdoInvite($db, $secret, "wowner$a@example.com", (string) (500 + $a), "p$n@invitee.example", $perms), "p$n@invitee.example"];
+        },
+        'schema' => static function (int $n) use ($schemaDb, $secret, $perms, $schemaInvite, $writeAccounts): void {
+            $a = $n % $writeAccounts;
+            $schemaInvite($schemaDb, $secret, "wowner$a@example.com", (string) (500 + $a), "s$n@invitee.example", $perms);
         },
     ];
     $accepts = [
@@ -401,6 +455,9 @@ foreach (['full' => 'wall', 'normal' => 'cpu'] as $sync => $by) {
         $r = $writeResults[$sync][$op];
         $rows[] = ["$label at synchronous=" . strtoupper($sync), $r['cohort'], $speed($r['pdo'], $r['cohort'], $by)];
         $rows[] = ["the same $op hand-written with PDO at synchronous=" . strtoupper($sync), $r['pdo'], ''];
+        if ($op === 'invite') {
+            $rows[] = ["the same invite's rows by hand with PDO into Cohort's schema at synchronous=" . strtoupper($sync), $r['schema'], $speed($r['pdo'], $r['schema'], $by)];
+        }
     }
 }
 
