@@ -5,9 +5,10 @@
 #      writing, next to short-lived `cohort` CLI writers, at least 10 processes at once and over
 #      1,000 process starts. Fails on any process killed by a signal (SIGBUS, ...), any hung
 #      process, any acknowledged write missing afterwards, `PRAGMA integrity_check` other than
-#      ok, or any stale answer from an engine.
+#      ok, or any stale answer from an engine. Two PHP engines (tests/multiproc/stress_engine.php,
+#      Engine::check with its answers kept in PHP) run beside the C ones.
 # Needs the release build (`cargo build --workspace --release`, which scripts/test.sh runs first).
-# Installs gcc when missing. STRESS_ARGS: extra arguments for stress.py (see its --help).
+# Installs gcc and php-cli when missing. STRESS_ARGS: extra arguments for stress.py (see its --help).
 set -uo pipefail
 ROOT="${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
 cd "$ROOT" || exit 1
@@ -29,6 +30,7 @@ failed=0
 
 ensure_pkg gcc gcc || exit 1
 ensure_pkg python3 python3 || exit 1
+ensure_pkg php php-cli || exit 1
 build_engine() {
     gcc -std=c11 -Wall -Wextra -Werror -pedantic -O2 -I ffi/include tests/c/stress_engine.c \
         -L "$LIBDIR" -lcohort -Wl,-rpath,"$LIBDIR" -o "$TMP/stress_engine"
@@ -37,8 +39,9 @@ check "stress engine builds against cohort.h" build_engine
 if [ "$failed" -eq 0 ]; then
     # shellcheck disable=SC2086
     check "processes sharing one database: no death, no lost write, no stale answer" \
+        env COHORT_LIBRARY="$LIBDIR/libcohort.so" \
         python3 tests/multiproc/stress.py --cohort "$COHORT" --engine "$TMP/stress_engine" \
-            --tmp "$TMP" ${STRESS_ARGS:-}
+            --php-engine tests/multiproc/stress_engine.php --tmp "$TMP" ${STRESS_ARGS:-}
 fi
 
 echo "25-multiproc: $passed passed, $failed failed"

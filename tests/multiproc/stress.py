@@ -12,6 +12,10 @@ What runs at once, released together by a start barrier:
   - ENGINES long-lived C engines (tests/c/stress_engine.c): each keeps one engine open, checks the
     member's permissions in a loop through cohort_permission_check and upserts a new login every
     few iterations; an engine killed by a signal is recorded and replaced;
+  - with --php-engine, PHP_ENGINES long-lived PHP engines (tests/multiproc/stress_engine.php):
+    the same loop through Cohort\Engine::check, whose answers are kept in PHP while the
+    library's permission generation stays, so that each commit of another process must reach
+    them too;
   - LANES short-lived CLI writer lanes, back to back: `cohort user add laneL-i@stress.example`,
     and every fourth time `cohort login` of one of the lane's logins;
   - one permission lane: `cohort perms 1042 member@acme.example --perm KEYS[k]`, round after
@@ -94,6 +98,8 @@ class Stress:
         self.perm_final = None  # (round, key) when the last permission write was acknowledged
         self.engine_acks = set()
         self.checks = self.verified = self.stale = 0
+        self.php_verified = 0
+        self.all_engines = args.engines + (args.php_engines if args.php_engine else 0)
         self.engine_write_errors = self.engine_check_errors = 0
         self.stale_lines = []
         self.keys = []
@@ -260,9 +266,11 @@ class Stress:
     def start_engine(self, slot, gen):
         out = open(os.path.join(self.work, "engine%d.%d.out" % (slot, gen)), "w+")
         err = open(os.path.join(self.work, "engine%d.%d.err" % (slot, gen)), "w+")
-        cmd = [self.args.engine, self.config, self.round_file, self.go_file, self.stop_file,
-               ",".join(self.keys), str(self.args.write_every), str(self.args.pause_us),
-               str(self.args.engine_max_seconds)]
+        engine = ([self.args.engine] if slot < self.args.engines
+                  else [self.args.php, self.args.php_engine])
+        cmd = engine + [self.config, self.round_file, self.go_file, self.stop_file,
+                        ",".join(self.keys), str(self.args.write_every), str(self.args.pause_us),
+                        str(self.args.engine_max_seconds)]
         with self.lock:
             self.engine_starts += 1
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
@@ -332,6 +340,8 @@ class Stress:
             self.engine_acks |= acks
             self.checks += figures.get("checks", 0)
             self.verified += figures.get("verified", 0)
+            if slot >= self.args.engines:
+                self.php_verified += figures.get("verified", 0)
             self.stale += max(figures.get("stale", 0), len(stale))
             self.stale_lines += ["%s: %s" % (who, s) for s in stale[:5]]
             self.engine_write_errors += figures.get("write_errors", 0)
@@ -352,7 +362,7 @@ class Stress:
         t0 = time.monotonic()
         self.setup()
         slots = []
-        for slot in range(self.args.engines):
+        for slot in range(self.all_engines):
             slots.append(self.start_engine(slot, 0))
         # Start barrier, part 1: every engine open (or already dead) before anything writes.
         deadline = time.monotonic() + self.args.cmd_timeout
@@ -364,7 +374,7 @@ class Stress:
                         break
                 time.sleep(0.01)
         engines = [threading.Thread(target=self.engine_slot, args=(s, slots[s]), daemon=True)
-                   for s in range(self.args.engines)]
+                   for s in range(self.all_engines)]
         writers = [threading.Thread(target=self.perms_lane, daemon=True)]
         writers += [threading.Thread(target=self.user_lane, args=(lane,), daemon=True)
                     for lane in range(self.args.lanes)]
@@ -419,8 +429,8 @@ class Stress:
         starts = self.cli_starts + self.engine_starts
         acked = (len(self.acked_users) + len(self.acked_logins) + self.acked_perms
                  + len(self.engine_acks))
-        print("multiproc stress: %d engines, %d user lanes, 1 permission lane" %
-              (a.engines, a.lanes))
+        print("multiproc stress: %d engines (%d C, %d PHP), %d user lanes, 1 permission lane" %
+              (self.all_engines, a.engines, self.all_engines - a.engines, a.lanes))
         print("  process starts:      %d (cli %d, engines %d; setup %d more), at most %d at once"
               % (starts, self.cli_starts, self.engine_starts, self.setup_starts, self.max_live))
         print("  deaths by signal:    %d" % len(self.deaths))
@@ -449,8 +459,9 @@ class Stress:
               (len(self.refused), self.engine_write_errors))
         for who, what, _, msg in self.refused[:5]:
             print("    %s: cohort %s: %s" % (who, what, msg))
-        print("  checks:              %d, verified %d, stale answers %d, check errors %d" %
-              (self.checks, self.verified, self.stale, self.engine_check_errors))
+        print("  checks:              %d, verified %d (PHP engines %d), stale answers %d, "
+              "check errors %d" % (self.checks, self.verified, self.php_verified, self.stale,
+                                   self.engine_check_errors))
         for s in self.stale_lines[:10]:
             print("    " + s)
         print("  engine/harness errors: %d" % len(self.errors))
@@ -479,6 +490,9 @@ class Stress:
         if self.verified < a.min_verified:
             failures.append("only %d verified checks (want %d): the stale test meant nothing"
                             % (self.verified, a.min_verified))
+        if self.all_engines > a.engines and self.php_verified < a.min_verified:
+            failures.append("only %d verified checks by the PHP engines (want %d)"
+                            % (self.php_verified, a.min_verified))
         if failures:
             print("FAIL: " + "; ".join(failures))
             return 1
@@ -494,6 +508,11 @@ def main():
                     help="parent of the run's temporary directory")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--engines", type=int, default=4, help="long-lived C engines")
+    ap.add_argument("--php-engine", help="tests/multiproc/stress_engine.php: also run PHP engines "
+                    "(Engine::check, its answers kept in PHP)")
+    ap.add_argument("--php-engines", type=int, default=2, help="long-lived PHP engines, with "
+                    "--php-engine")
+    ap.add_argument("--php", default="php", help="the PHP binary, with --php-engine")
     ap.add_argument("--lanes", type=int, default=5, help="CLI `user add` / `login` lanes")
     ap.add_argument("--starts", type=int, default=3000,
                     help="CLI process starts, shared by all lanes")
