@@ -165,10 +165,17 @@ int main(int argc, char **argv) {
     cohort_string_free(json);
     CHECK(check_allowed(e, "bo@acme.example", "domains") == 1);
     CHECK(check_allowed(e, "bo@acme.example", "invoices") == 0);
+    /* The permission generation: still while nothing commits, moving with a commit. */
+    int64_t generation = cohort_permission_generation(e);
+    CHECK(generation >= 1);
+    CHECK(check_allowed(e, "bo@acme.example", "domains") == 1);
+    CHECK(cohort_permission_generation(e) == generation);
+    CHECK(cohort_permission_generation(NULL) == -(int64_t)COHORT_STATUS_NULL_ARGUMENT);
     CHECK(cohort_user_accounts(e, S("bo@acme.example"), &json) == COHORT_STATUS_OK);
     CHECK(strstr(json, "Acme Ltd") != NULL);
     cohort_string_free(json);
     CHECK(cohort_member_revoke(e, S(owner), S("1042"), S("bo@acme.example")) == COHORT_STATUS_OK);
+    CHECK(cohort_permission_generation(e) > generation);
     CHECK(check_allowed(e, "bo@acme.example", "domains") == 0);
     CHECK(cohort_user_get(e, S("bo@acme.example"), &json) == COHORT_STATUS_OK);
     cohort_string_free(json);
