@@ -1,6 +1,7 @@
 //! Core benchmarks; figures and targets are in docs/benchmarks.md ("Core (Rust)").
 //!
-//! - token verify (target <= 1 us)
+//! - token verify (target <= 1 us), and `verify_view` against the bare pipeline, also
+//!   interleaved in batches (target <= 1.3x)
 //! - check on a database of 1M memberships (target <= 2 us)
 //! - members list of 50 out of 1M (target <= 150 us)
 //! - invite create at synchronous=FULL against a bare one-row insert transaction on the same
@@ -132,6 +133,60 @@ fn token_verify<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
         |b| b.iter(|| bare_verify(&keyed, black_box(&token))),
     );
     g.finish();
+}
+
+/// `verify_view` against the bare pipeline, interleaved: batches of each, the order alternating,
+/// thread CPU time per batch; prints the ratio of the medians. Criterion's groups run one after
+/// another, so on a VM whose speed drifts their ratio moves by a third between runs.
+fn token_interleaved_ratio() {
+    let (rounds, batch) = if bench_mode() { (400, 2_000) } else { (4, 10) };
+    let mut ring = Keyring::new();
+    ring.insert("k1", &[7u8; 32]).unwrap();
+    ring.set_current("k1").unwrap();
+    let claims = Claims {
+        key_id: String::new(),
+        invite_id: 123_456,
+        issued_at: T0,
+        expires_at: T0 + 7 * 86_400,
+        nonce: [9u8; 16],
+        account_id: "1042".into(),
+    };
+    let token = ring.sign(&claims).unwrap();
+    let keyed = {
+        use hmac::Mac;
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(&[7u8; 32]).unwrap()
+    };
+    let (mut view, mut bare) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for round in 0..rounds {
+        for view_turn in [round % 2 == 0, round % 2 == 1] {
+            let t = thread_cpu_ns();
+            if view_turn {
+                for _ in 0..batch {
+                    black_box(
+                        ring.verify_view(black_box(&token), black_box(T0 + 60), 60)
+                            .unwrap()
+                            .invite_id,
+                    );
+                }
+                view.push(thread_cpu_ns() - t);
+            } else {
+                for _ in 0..batch {
+                    black_box(bare_verify(&keyed, black_box(&token)));
+                }
+                bare.push(thread_cpu_ns() - t);
+            }
+        }
+    }
+    let median = |v: &mut Vec<u64>| {
+        v.sort();
+        v[v.len() / 2] as f64 / batch as f64
+    };
+    let (mv, mb) = (median(&mut view), median(&mut bare));
+    println!(
+        "\ntoken interleaved, {rounds} rounds of {batch}, thread CPU: verify_view median {mv:.0} ns, \
+         bare pipeline {mb:.0} ns, ratio {:.2}x (target <= 1.3x)\n",
+        mv / mb
+    );
 }
 
 fn bare_verify(keyed: &hmac::Hmac<sha2::Sha256>, token: &str) -> bool {
@@ -637,6 +692,12 @@ fn main() {
     let filter = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-') && a.parse::<f64>().is_err());
+    if filter
+        .as_ref()
+        .is_none_or(|f| "token interleaved ratio".contains(f.as_str()))
+    {
+        token_interleaved_ratio();
+    }
     if filter.is_none_or(|f| "synchronous=FULL interleaved ratio".contains(f.as_str())) {
         interleaved_ratio();
     }
