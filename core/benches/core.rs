@@ -88,7 +88,16 @@ impl Measurement for ThreadCpuTime {
 
 // ---------- token verify ----------
 
-fn token_verify<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
+/// The keyring, claims and token the token benchmarks verify, and the same key as a pre-keyed
+/// HMAC state for the bare pipeline.
+struct TokenFixture {
+    ring: Keyring,
+    claims: Claims,
+    token: String,
+    keyed: hmac::Hmac<sha2::Sha256>,
+}
+
+fn token_fixture() -> TokenFixture {
     let mut ring = Keyring::new();
     ring.insert("k1", &[7u8; 32]).unwrap();
     ring.set_current("k1").unwrap();
@@ -101,6 +110,25 @@ fn token_verify<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
         account_id: "1042".into(),
     };
     let token = ring.sign(&claims).unwrap();
+    let keyed = {
+        use hmac::Mac;
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(&[7u8; 32]).unwrap()
+    };
+    TokenFixture {
+        ring,
+        claims,
+        token,
+        keyed,
+    }
+}
+
+fn token_verify<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
+    let TokenFixture {
+        ring,
+        claims,
+        token,
+        keyed,
+    } = token_fixture();
     let mut g = c.benchmark_group(format!("token{clock}"));
     g.bench_function("verify", |b| {
         b.iter(|| {
@@ -124,10 +152,6 @@ fn token_verify<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
     // The floor verify is held to: split at the dots, decode payload and tag (base64url into
     // stack buffers), HMAC-SHA256 over the label and the signed text with a pre-keyed state,
     // constant-time compare. No canonical-form, length, key-id or claims checks.
-    let keyed = {
-        use hmac::Mac;
-        hmac::Hmac::<sha2::Sha256>::new_from_slice(&[7u8; 32]).unwrap()
-    };
     g.bench_function(
         "bare pipeline (split, 2 base64 decodes, HMAC verify)",
         |b| b.iter(|| bare_verify(&keyed, black_box(&token))),
@@ -140,22 +164,9 @@ fn token_verify<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
 /// another, so on a VM whose speed drifts their ratio moves by a third between runs.
 fn token_interleaved_ratio() {
     let (rounds, batch) = if bench_mode() { (400, 2_000) } else { (4, 10) };
-    let mut ring = Keyring::new();
-    ring.insert("k1", &[7u8; 32]).unwrap();
-    ring.set_current("k1").unwrap();
-    let claims = Claims {
-        key_id: String::new(),
-        invite_id: 123_456,
-        issued_at: T0,
-        expires_at: T0 + 7 * 86_400,
-        nonce: [9u8; 16],
-        account_id: "1042".into(),
-    };
-    let token = ring.sign(&claims).unwrap();
-    let keyed = {
-        use hmac::Mac;
-        hmac::Hmac::<sha2::Sha256>::new_from_slice(&[7u8; 32]).unwrap()
-    };
+    let TokenFixture {
+        ring, token, keyed, ..
+    } = token_fixture();
     let (mut view, mut bare) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
     for round in 0..rounds {
         for view_turn in [round % 2 == 0, round % 2 == 1] {

@@ -263,14 +263,25 @@ $pdoSide = static function (string $sync) use ($dir, $writeAccounts): array {
     return [$db, random_bytes(32)];
 };
 
-$pdoInvite = static function (PDO $db, string $secret, string $owner, string $account, string $email, array $perms): string {
+/**
+ * An invite by hand: the owner check, the invite row and an audit row in one transaction, and a
+ * hash_hmac token. $cohortSchema: into Cohort's own tables (see $schemaSide), whose rows have
+ * more columns; otherwise into the plain schema of $pdoSide.
+ */
+$pdoInvite = static function (PDO $db, string $secret, string $owner, string $account, string $email, array $perms, bool $cohortSchema = false): string {
     static $ownerQ = [], $ins = [], $aud = [];
     $k = spl_object_id($db);
     $ownerQ[$k] ??= $db->prepare('SELECT u.id FROM accounts a JOIN users u ON u.id = a.owner_id WHERE a.id = ? AND u.email = ?');
-    $ins[$k] ??= $db->prepare('INSERT INTO invites (account_id, email, perms, invited_by, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    $aud[$k] ??= $db->prepare('INSERT INTO audit (at, actor, account_id, action, detail) VALUES (?, ?, ?, ?, ?)');
+    $ins[$k] ??= $db->prepare($cohortSchema
+        ? "INSERT INTO invites (account_id, email, perm_all, perms, invited_by, created_at, expires_at, status, times_sent, last_sent_at, token_hash) VALUES (?, ?, 0, ?, ?, ?, ?, 'pending', 1, ?, ?)"
+        : 'INSERT INTO invites (account_id, email, perms, invited_by, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    $aud[$k] ??= $db->prepare($cohortSchema
+        ? "INSERT INTO audit (at, actor, account_id, action, target, old_value, new_value) VALUES (?, ?, ?, 'invite.create', ?, NULL, ?)"
+        : 'INSERT INTO audit (at, actor, account_id, action, detail) VALUES (?, ?, ?, ?, ?)');
     $now = time();
     $nonce = random_bytes(16);
+    $hash = hash('sha256', $nonce, true);
+    $keys = implode(',', $perms);
     $db->exec('BEGIN IMMEDIATE');
     $ownerQ[$k]->execute([$account, $owner]);
     $ownerId = $ownerQ[$k]->fetchColumn();
@@ -279,9 +290,13 @@ $pdoInvite = static function (PDO $db, string $secret, string $owner, string $ac
         $db->exec('ROLLBACK');
         throw new RuntimeException("$owner does not own $account");
     }
-    $ins[$k]->execute([$account, strtolower($email), implode(',', $perms), $ownerId, hash('sha256', $nonce, true), $now, $now + 7 * 86400]);
+    $ins[$k]->execute($cohortSchema
+        ? [$account, strtolower($email), $keys, $ownerId, $now, $now + 7 * 86400, $now, $hash]
+        : [$account, strtolower($email), $keys, $ownerId, $hash, $now, $now + 7 * 86400]);
     $id = (int) $db->lastInsertId();
-    $aud[$k]->execute([$now, $owner, $account, 'invite.create', "$email " . implode(',', $perms)]);
+    $aud[$k]->execute($cohortSchema
+        ? [$now, $owner, $account, strtolower($email), $keys]
+        : [$now, $owner, $account, 'invite.create', "$email $keys"]);
     $db->exec('COMMIT');
     $body = pack('JJJ', $id, $now, $now + 7 * 86400) . $nonce . $account;
     $b64 = rtrim(strtr(base64_encode($body), '+/', '-_'), '=');
@@ -291,9 +306,9 @@ $pdoInvite = static function (PDO $db, string $secret, string $owner, string $ac
 
 /**
  * The floor of Cohort's own invite: a Cohort database (its schema and indexes, made by
- * Engine::create) written by hand with PDO, the same owner check, invite row and audit row as
- * $pdoInvite, nothing else (no rules, no rate limits, no email). What the pages of Cohort's
- * schema cost, whoever writes them.
+ * Engine::create) written by hand with PDO: $pdoInvite with $cohortSchema, the same owner check,
+ * invite row and audit row, nothing else (no rules, no rate limits, no email). What the pages of
+ * Cohort's schema cost, whoever writes them.
  */
 $schemaSide = static function (string $sync) use ($dir, $writeAccounts): PDO {
     $d = "$dir/w-schema-$sync";
@@ -310,32 +325,6 @@ $schemaSide = static function (string $sync) use ($dir, $writeAccounts): PDO {
     $db->exec('PRAGMA synchronous = ' . strtoupper($sync));
     $db->exec('PRAGMA busy_timeout = 5000');
     return $db;
-};
-
-$schemaInvite = static function (PDO $db, string $secret, string $owner, string $account, string $email, array $perms): string {
-    static $ownerQ = [], $ins = [], $aud = [];
-    $k = spl_object_id($db);
-    $ownerQ[$k] ??= $db->prepare('SELECT u.id FROM accounts a JOIN users u ON u.id = a.owner_id WHERE a.id = ? AND u.email = ?');
-    $ins[$k] ??= $db->prepare("INSERT INTO invites (account_id, email, perm_all, perms, invited_by, created_at, expires_at, status, times_sent, last_sent_at, token_hash) VALUES (?, ?, 0, ?, ?, ?, ?, 'pending', 1, ?, ?)");
-    $aud[$k] ??= $db->prepare("INSERT INTO audit (at, actor, account_id, action, target, old_value, new_value) VALUES (?, ?, ?, 'invite.create', ?, NULL, ?)");
-    $now = time();
-    $nonce = random_bytes(16);
-    $db->exec('BEGIN IMMEDIATE');
-    $ownerQ[$k]->execute([$account, $owner]);
-    $ownerId = $ownerQ[$k]->fetchColumn();
-    $ownerQ[$k]->closeCursor();
-    if ($ownerId === false) {
-        $db->exec('ROLLBACK');
-        throw new RuntimeException("$owner does not own $account");
-    }
-    $ins[$k]->execute([$account, strtolower($email), implode(',', $perms), $ownerId, $now, $now + 7 * 86400, $now, hash('sha256', $nonce, true)]);
-    $id = (int) $db->lastInsertId();
-    $aud[$k]->execute([$now, $owner, $account, strtolower($email), implode(',', $perms)]);
-    $db->exec('COMMIT');
-    $body = pack('JJJ', $id, $now, $now + 7 * 86400) . $nonce . $account;
-    $b64 = rtrim(strtr(base64_encode($body), '+/', '-_'), '=');
-    $mac = hash_hmac('sha256', "cohort-invite-v1\ncohort1.k1.$b64", $secret, true);
-    return "cohort1.k1.$b64." . rtrim(strtr(base64_encode($mac), '+/', '-_'), '=');
 };
 
 $pdoAccept = static function (PDO $db, string $secret, string $token, string $email, string $name): void {
@@ -372,7 +361,7 @@ $pdoAccept = static function (PDO $db, string $secret, string $token, string $em
  * Median ns per operation of each side over interleaved batches (A B A B ..., the order of each
  * pair alternating), CPU and wall, for invites then for accepts of those invites.
  */
-$writePair = static function (string $sync) use ($cohortSide, $pdoSide, $schemaSide, $pdoInvite, $schemaInvite, $pdoAccept, $writes, $batch, $writeAccounts): array {
+$writePair = static function (string $sync) use ($cohortSide, $pdoSide, $schemaSide, $pdoInvite, $pdoAccept, $writes, $batch, $writeAccounts): array {
     [$e] = $cohortSide($sync);
     [$db, $secret] = $pdoSide($sync);
     $schemaDb = $schemaSide($sync);
@@ -387,9 +376,9 @@ $writePair = static function (string $sync) use ($cohortSide, $pdoSide, $schemaS
             $a = $n % $writeAccounts;
             $tokens['pdo'][] = [$pdoInvite($db, $secret, "wowner$a@example.com", (string) (500 + $a), "p$n@invitee.example", $perms), "p$n@invitee.example"];
         },
-        'schema' => static function (int $n) use ($schemaDb, $secret, $perms, $schemaInvite, $writeAccounts): void {
+        'schema' => static function (int $n) use ($schemaDb, $secret, $perms, $pdoInvite, $writeAccounts): void {
             $a = $n % $writeAccounts;
-            $schemaInvite($schemaDb, $secret, "wowner$a@example.com", (string) (500 + $a), "s$n@invitee.example", $perms);
+            $pdoInvite($schemaDb, $secret, "wowner$a@example.com", (string) (500 + $a), "s$n@invitee.example", $perms, true);
         },
     ];
     $accepts = [
